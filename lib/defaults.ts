@@ -1,0 +1,31 @@
+/**
+ * Offline-default identifiers shared by the extension, the backend and the emulators.
+ * Every value here can be overridden by configuration; nothing here is a secret.
+ */
+
+/** Public half of the extension's signing key; pins the extension id in unpacked builds. */
+export const EXTENSION_PUBLIC_KEY =
+  'MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAlnP2n5zBlmh57CUlJsth45kdzM0Fu/n69sfVWsBe4o+vP3sb/y7bKIGm1ZIyoiwlnxJYyN4RZYcsX836p36hAflUl3XrbO9e8HOuQkOmLlImI6pwx8mMGFYIX7bPevfGCssWRhGsuAcynQgeH41/3BRcvJvvVNrOwIyG/uPu9VNqWFYqSolaw/v5AovHDQupteoe4xS6IKATiUtHR8v3YMxxwwZhun0rsqIJtboVQGaFKiGuyMfbHcF5OAzDDFVotficNWUgh+ZreW2t4id3Eue3NR7gRapTcqID9z8793QAy3KbQ8hK4SZGcOC6ESR8KBJphXmYy9shihpU34XZxQIDAQAB';
+
+/** Chrome extension id derived from EXTENSION_PUBLIC_KEY (sha256 of the DER key, first 32 hex digits mapped to a-p). */
+export const EXTENSION_ID = 'gpojcpckenaidmecijbacgbidpgallhb';
+
+export const EXTENSION_ORIGIN = `chrome-extension://${EXTENSION_ID}`;
+
+/** Redirect URI Chrome's identity API intercepts for this extension. */
+export const EXTENSION_REDIRECT_URI = `https://${EXTENSION_ID}.chromiumapp.org/`;
+
+export const DEFAULT_PORTS = { backend: 8787, idp: 8788, model: 8789 } as const;
+
+export const DEFAULT_BACKEND_URL = `http://localhost:${DEFAULT_PORTS.backend}`;
+
+/** The extension's public (PKCE) client at the IdP. */
+export const DEFAULT_EXTENSION_CLIENT_ID = 'deputy-extension';
+
+/** Auth0 "audience" (resource identifier) of Deputy's own API. */
+export const DEFAULT_API_AUDIENCE = 'https://api.deputy.local/';
+
+/** API scopes the extension asks for at sign-in. */
+export const DEFAULT_API_SCOPES = ['chat'] as const;
+
+export const OFFLINE_MODEL_NAME = 'deputy-offline-1';

@@ -1,0 +1,89 @@
+/**
+ * The wire protocol between the extension and the backend: one zod definition of every request, response
+ * and server-sent event, imported by both sides. Change it here and both sides see the change.
+ */
+import { z } from 'zod';
+
+/** RFC 7807 problem JSON, plus a machine-readable `code`. Every error response of the backend has this shape. */
+export const Problem = z.object({
+  type: z.string().default('about:blank'),
+  title: z.string(),
+  status: z.number().int(),
+  code: z.string(),
+  detail: z.string().optional(),
+  issues: z.array(z.object({ path: z.array(z.union([z.string(), z.number()])), message: z.string() })).optional(),
+});
+export type Problem = z.infer<typeof Problem>;
+
+/** GET /v1/config (public): what the extension needs to sign in and to say which model answers. */
+export const PublicConfig = z.object({
+  auth: z.object({
+    /** Auth0 domain or an http(s) URL for the local emulator; spa-js prefixes https:// only when no scheme is given. */
+    domain: z.string().min(1),
+    clientId: z.string().min(1),
+    audience: z.string().min(1),
+    scope: z.string(),
+  }),
+  model: z.object({ name: z.string(), offline: z.boolean() }),
+});
+export type PublicConfig = z.infer<typeof PublicConfig>;
+
+/** GET /v1/me: the verified user, from the access token (and the IdP's userinfo where available). */
+export const Me = z.object({
+  sub: z.string(),
+  scopes: z.array(z.string()),
+  name: z.string().optional(),
+  email: z.string().optional(),
+  picture: z.string().optional(),
+});
+export type Me = z.infer<typeof Me>;
+
+export const Id = z.uuid();
+
+/** POST /v1/chat: one user turn. Only the side panel's own input creates this. */
+export const ChatRequest = z.strictObject({
+  threadId: Id.optional(),
+  /** Client-chosen id of the user's message: a retried request with the same id is not stored twice. */
+  clientMessageId: Id.optional(),
+  message: z.string().trim().min(1, 'message is empty').max(16_000, 'message is longer than 16000 characters'),
+});
+export type ChatRequest = z.infer<typeof ChatRequest>;
+
+export const Role = z.enum(['user', 'assistant']);
+
+export const ChatMessage = z.object({
+  id: Id,
+  threadId: Id,
+  role: Role,
+  content: z.string(),
+  createdAt: z.string(),
+});
+export type ChatMessage = z.infer<typeof ChatMessage>;
+
+export const ThreadSummary = z.object({ id: Id, title: z.string(), createdAt: z.string(), updatedAt: z.string() });
+export type ThreadSummary = z.infer<typeof ThreadSummary>;
+
+/** GET /v1/threads */
+export const ThreadList = z.object({ threads: z.array(ThreadSummary) });
+/** GET /v1/threads/:id */
+export const ThreadDetail = z.object({ thread: ThreadSummary, messages: z.array(ChatMessage) });
+
+/** Server-sent events of a chat run. Each SSE frame: `id: <seq>`, `event: <type>`, `data: <json of this schema>`. */
+export const RunEvent = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('run.started'),
+    runId: Id,
+    threadId: Id,
+    userMessageId: Id,
+    model: z.string(),
+  }),
+  z.object({ type: z.literal('message.delta'), runId: Id, messageId: Id, delta: z.string() }),
+  z.object({ type: z.literal('message.completed'), runId: Id, message: ChatMessage }),
+  z.object({ type: z.literal('run.completed'), runId: Id }),
+  z.object({
+    type: z.literal('run.failed'),
+    runId: Id,
+    error: z.object({ code: z.string(), message: z.string() }),
+  }),
+]);
+export type RunEvent = z.infer<typeof RunEvent>;
