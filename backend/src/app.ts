@@ -1,0 +1,136 @@
+/** The HTTP API (Hono). Every handler under /v1 except /v1/config runs with a verified user from the access token. */
+import { type Context, Hono } from 'hono';
+import { cors } from 'hono/cors';
+import { streamSSE } from 'hono/streaming';
+import { z } from 'zod';
+import { ChatRequest, Id, type Me, type PublicConfig } from '../../lib/protocol';
+import { requireUser, type Variables } from './auth/bearer';
+import type { VerifiedUser } from './auth/verify-access-token';
+import type { RunManager } from './chat/run-manager';
+import type { BackendConfig } from './config';
+import { ApiError, notFound, problem, validationError } from './http/problem';
+import type { ThreadStore } from './store/threads';
+
+export interface AppDeps {
+  config: BackendConfig;
+  verify: (token: string) => Promise<VerifiedUser>;
+  threads: ThreadStore;
+  runs: RunManager;
+  log?: (line: string) => void;
+}
+
+const MAX_BODY_BYTES = 256 * 1024;
+
+export function createApp(deps: AppDeps) {
+  const { config, threads, runs } = deps;
+  const app = new Hono<{ Variables: Variables }>();
+
+  app.use(
+    '*',
+    cors({
+      origin: (origin) => (config.allowedOrigins.includes(origin) ? origin : null),
+      allowHeaders: ['Authorization', 'Content-Type', 'Last-Event-ID'],
+      allowMethods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
+      exposeHeaders: ['WWW-Authenticate'],
+      maxAge: 600,
+    }),
+  );
+
+  app.onError((err, c) => {
+    if (err instanceof ApiError) return problem(c, err);
+    deps.log?.(`unhandled error on ${c.req.method} ${c.req.path}: ${err instanceof Error ? err.name : 'unknown'}`);
+    return problem(c, new ApiError(500, 'internal_error', 'Internal Server Error', 'Something went wrong on our side. Try again.'));
+  });
+  app.notFound((c) => problem(c, new ApiError(404, 'not_found', 'Not Found', `No route for ${c.req.method} ${c.req.path}.`)));
+
+  app.get('/healthz', (c) => c.json({ ok: true }));
+
+  app.get('/v1/config', (c) => {
+    const body: PublicConfig = {
+      auth: {
+        domain: config.auth.issuer.replace(/\/$/, ''),
+        clientId: config.auth.extensionClientId,
+        audience: config.auth.audience,
+        scope: config.auth.scope,
+      },
+      model: { name: config.model.name, offline: config.model.offline },
+    };
+    return c.json(body);
+  });
+
+  const api = new Hono<{ Variables: Variables }>();
+  api.use('*', requireUser(deps.verify));
+  api.use('*', async (c, next) => {
+    const user = c.get('user');
+    await threads.touchUser({ sub: user.sub });
+    await next();
+  });
+
+  api.get('/me', (c) => {
+    const user = c.get('user');
+    const claims = user.claims as Record<string, unknown>;
+    const str = (k: string) => (typeof claims[k] === 'string' ? (claims[k] as string) : undefined);
+    const body: Me = { sub: user.sub, scopes: user.scopes, name: str('name'), email: str('email'), picture: str('picture') };
+    return c.json(body);
+  });
+
+  api.get('/threads', async (c) => c.json({ threads: await threads.listThreads(c.get('user').sub) }));
+
+  api.get('/threads/:id', async (c) => {
+    const id = parseId(c.req.param('id'), 'conversation id');
+    const sub = c.get('user').sub;
+    const thread = await threads.getThread(sub, id);
+    if (!thread) throw notFound('The conversation');
+    return c.json({ thread, messages: await threads.listMessages(sub, id) });
+  });
+
+  api.post('/chat', async (c) => {
+    const body = ChatRequest.safeParse(await readJsonBody(c.req.raw));
+    if (!body.success) throw validationError(body.error);
+    const user = c.get('user');
+    const { runId } = await runs.start(user, body.data);
+    return streamRun(c, user.sub, runId, 0);
+  });
+
+  api.get('/runs/:id/events', async (c) => {
+    const runId = parseId(c.req.param('id'), 'run id');
+    const after = z.coerce.number().int().min(0).safeParse(c.req.header('Last-Event-ID') ?? c.req.query('after') ?? 0);
+    if (!after.success) throw new ApiError(400, 'invalid_last_event_id', 'Bad Request', 'Last-Event-ID must be a non-negative integer.');
+    const sub = c.get('user').sub;
+    if (!(await threads.ownsRun(sub, runId))) throw notFound('The run');
+    return streamRun(c, sub, runId, after.data);
+  });
+
+  function streamRun(c: Context<{ Variables: Variables }>, sub: string, runId: string, after: number) {
+    return streamSSE(c, async (stream) => {
+      const abort = new AbortController();
+      stream.onAbort(() => abort.abort());
+      for await (const { seq, event } of runs.follow(sub, runId, after, abort.signal)) {
+        await stream.writeSSE({ id: String(seq), event: event.type, data: JSON.stringify(event) });
+      }
+    });
+  }
+
+  app.route('/v1', api);
+  return app;
+}
+
+function parseId(value: string, what: string): string {
+  const parsed = Id.safeParse(value);
+  if (!parsed.success) throw new ApiError(400, 'invalid_id', 'Bad Request', `The ${what} must be a UUID.`);
+  return parsed.data;
+}
+
+async function readJsonBody(req: Request): Promise<unknown> {
+  const type = req.headers.get('content-type') ?? '';
+  if (!/^application\/(.+\+)?json\b/i.test(type)) {
+    throw new ApiError(415, 'unsupported_media_type', 'Unsupported Media Type', 'Send the body as application/json.');
+  }
+  const text = await req.text();
+  if (text.length > MAX_BODY_BYTES) throw new ApiError(413, 'body_too_large', 'Payload Too Large', `The body is larger than ${MAX_BODY_BYTES} bytes.`);
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ApiError(400, 'invalid_json', 'Bad Request', 'The body is not valid JSON.');
+  }
+}

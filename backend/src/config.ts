@@ -1,0 +1,92 @@
+/**
+ * Backend configuration from the environment. With nothing set, every value points at the local emulators
+ * (the offline default); set the variables to run against a real Auth0 tenant, OpenAI (or any compatible
+ * server) and Postgres.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+import {
+  DEFAULT_API_AUDIENCE,
+  DEFAULT_API_SCOPES,
+  DEFAULT_EXTENSION_CLIENT_ID,
+  DEFAULT_PORTS,
+  EXTENSION_ORIGIN,
+  OFFLINE_MODEL_NAME,
+} from '../../lib/defaults';
+
+const Env = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(DEFAULT_PORTS.backend),
+  HOST: z.string().default('localhost'),
+  DATA_DIR: z.string().default('.deputy'),
+  /** Auth0 domain (`tenant.eu.auth0.com`) or a full URL for the emulator (`http://localhost:8788`). */
+  AUTH0_DOMAIN: z.string().default(`http://localhost:${DEFAULT_PORTS.idp}`),
+  AUTH0_AUDIENCE: z.string().default(DEFAULT_API_AUDIENCE),
+  /** The extension's (public) client id: the only client whose tokens our API accepts. */
+  AUTH0_EXTENSION_CLIENT_ID: z.string().default(DEFAULT_EXTENSION_CLIENT_ID),
+  AUTH0_SCOPE: z.string().default(`openid profile email ${DEFAULT_API_SCOPES.join(' ')}`),
+  /** Require RFC 9068 `typ: at+jwt` (Auth0 APIs with the RFC 9068 token profile). */
+  AUTH0_REQUIRE_AT_JWT: z.enum(['true', 'false']).default('true'),
+  OPENAI_API_KEY: z.string().optional(),
+  OPENAI_BASE_URL: z.string().url().optional(),
+  OPENAI_MODEL: z.string().optional(),
+  DATABASE_URL: z.string().optional(),
+  /** Comma-separated extra origins allowed by CORS (the pinned extension origin is always allowed). */
+  ALLOWED_ORIGINS: z.string().default(''),
+});
+
+export interface BackendConfig {
+  port: number;
+  host: string;
+  dataDir: string;
+  auth: {
+    domain: string;
+    issuer: string;
+    audience: string;
+    extensionClientId: string;
+    scope: string;
+    requireAtJwtTyp: boolean;
+  };
+  model: { baseURL: string; apiKey: string; name: string; offline: boolean };
+  /** Postgres connection string, or undefined for embedded PGlite in `${dataDir}/pglite`. */
+  databaseUrl?: string;
+  allowedOrigins: string[];
+}
+
+/** `tenant.auth0.com` → `https://tenant.auth0.com`; a URL with a scheme is kept as it is (minus trailing slashes). */
+export function domainToBaseUrl(domain: string): string {
+  const withScheme = /^https?:\/\//.test(domain) ? domain : `https://${domain}`;
+  return withScheme.replace(/\/+$/, '');
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): BackendConfig {
+  const parsed = Env.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
+    throw new Error(`Invalid backend configuration:\n${lines}`);
+  }
+  const e = parsed.data;
+  const authBase = domainToBaseUrl(e.AUTH0_DOMAIN);
+  const offline = !e.OPENAI_API_KEY && !e.OPENAI_BASE_URL;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    dataDir: path.resolve(e.DATA_DIR),
+    auth: {
+      domain: e.AUTH0_DOMAIN,
+      issuer: `${authBase}/`,
+      audience: e.AUTH0_AUDIENCE,
+      extensionClientId: e.AUTH0_EXTENSION_CLIENT_ID,
+      scope: e.AUTH0_SCOPE,
+      requireAtJwtTyp: e.AUTH0_REQUIRE_AT_JWT === 'true',
+    },
+    model: {
+      baseURL: e.OPENAI_BASE_URL ?? (offline ? `http://localhost:${DEFAULT_PORTS.model}/v1` : 'https://api.openai.com/v1'),
+      // The offline model ignores the key; the SDK insists on one.
+      apiKey: e.OPENAI_API_KEY ?? 'offline',
+      name: e.OPENAI_MODEL ?? (offline ? OFFLINE_MODEL_NAME : 'gpt-4o-mini'),
+      offline,
+    },
+    databaseUrl: e.DATABASE_URL,
+    allowedOrigins: [EXTENSION_ORIGIN, ...e.ALLOWED_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean)],
+  };
+}

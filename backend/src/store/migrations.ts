@@ -1,0 +1,59 @@
+import { type Kysely, type Migration, sql } from 'kysely';
+
+/** Append-only: never edit a migration that has shipped; add a new one. */
+export const migrations: Record<string, Migration> = {
+  '0001_threads_and_runs': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('users')
+        .addColumn('sub', 'text', (c) => c.primaryKey())
+        .addColumn('email', 'text')
+        .addColumn('name', 'text')
+        .addColumn('first_seen_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn('last_seen_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .execute();
+      await db.schema
+        .createTable('threads')
+        .addColumn('id', 'uuid', (c) => c.primaryKey())
+        .addColumn('user_sub', 'text', (c) => c.notNull().references('users.sub'))
+        .addColumn('title', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .execute();
+      await db.schema.createIndex('threads_by_user').on('threads').columns(['user_sub', 'updated_at']).execute();
+      await db.schema
+        .createTable('messages')
+        .addColumn('id', 'uuid', (c) => c.primaryKey())
+        .addColumn('thread_id', 'uuid', (c) => c.notNull().references('threads.id').onDelete('cascade'))
+        .addColumn('user_sub', 'text', (c) => c.notNull())
+        .addColumn('role', 'text', (c) => c.notNull().check(sql`role in ('user', 'assistant')`))
+        .addColumn('content', 'text', (c) => c.notNull())
+        .addColumn('client_message_id', 'uuid')
+        .addColumn('seq', 'bigserial', (c) => c.notNull())
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addUniqueConstraint('messages_client_id_unique', ['user_sub', 'client_message_id'])
+        .execute();
+      await db.schema.createIndex('messages_by_thread').on('messages').columns(['thread_id', 'seq']).execute();
+      await db.schema
+        .createTable('runs')
+        .addColumn('id', 'uuid', (c) => c.primaryKey())
+        .addColumn('thread_id', 'uuid', (c) => c.notNull().references('threads.id').onDelete('cascade'))
+        .addColumn('user_sub', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('model', 'text', (c) => c.notNull())
+        .addColumn('error_code', 'text')
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn('finished_at', 'timestamptz')
+        .execute();
+      await db.schema
+        .createTable('run_events')
+        .addColumn('run_id', 'uuid', (c) => c.notNull().references('runs.id').onDelete('cascade'))
+        .addColumn('seq', 'integer', (c) => c.notNull())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('data', 'jsonb', (c) => c.notNull())
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addPrimaryKeyConstraint('run_events_pk', ['run_id', 'seq'])
+        .execute();
+    },
+  },
+};

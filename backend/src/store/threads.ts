@@ -1,0 +1,162 @@
+/** Threads, messages, runs and run events, always scoped to the verified user's `sub`. */
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { ChatMessage, RunEvent, ThreadSummary } from '../../../lib/protocol';
+import type { Database } from './schema';
+
+const iso = (d: Date | string) => (d instanceof Date ? d.toISOString() : new Date(d).toISOString());
+
+export class ThreadStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async touchUser(user: { sub: string; email?: string; name?: string }): Promise<void> {
+    await this.db
+      .insertInto('users')
+      .values({ sub: user.sub, email: user.email ?? null, name: user.name ?? null })
+      .onConflict((oc) =>
+        oc.column('sub').doUpdateSet((eb) => ({
+          last_seen_at: new Date(),
+          email: eb.fn.coalesce('excluded.email', 'users.email'),
+          name: eb.fn.coalesce('excluded.name', 'users.name'),
+        })),
+      )
+      .execute();
+  }
+
+  async createThread(sub: string, title: string): Promise<ThreadSummary> {
+    const row = await this.db
+      .insertInto('threads')
+      .values({ id: randomUUID(), user_sub: sub, title })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toSummary(row);
+  }
+
+  /** The thread if it exists AND belongs to `sub`; another user's thread is indistinguishable from a missing one. */
+  async getThread(sub: string, id: string): Promise<ThreadSummary | undefined> {
+    const row = await this.db
+      .selectFrom('threads')
+      .selectAll()
+      .where('id', '=', id)
+      .where('user_sub', '=', sub)
+      .executeTakeFirst();
+    return row && toSummary(row);
+  }
+
+  async listThreads(sub: string, limit = 100): Promise<ThreadSummary[]> {
+    const rows = await this.db
+      .selectFrom('threads')
+      .selectAll()
+      .where('user_sub', '=', sub)
+      .orderBy('updated_at', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map(toSummary);
+  }
+
+  async listMessages(sub: string, threadId: string): Promise<ChatMessage[]> {
+    const rows = await this.db
+      .selectFrom('messages')
+      .selectAll()
+      .where('thread_id', '=', threadId)
+      .where('user_sub', '=', sub)
+      .orderBy('seq', 'asc')
+      .execute();
+    return rows.map(toMessage);
+  }
+
+  /**
+   * Stores a message. A user message with a `clientMessageId` already stored for this user is returned as it
+   * was, not stored again (a retried request).
+   */
+  async addMessage(m: {
+    sub: string;
+    threadId: string;
+    role: 'user' | 'assistant';
+    content: string;
+    clientMessageId?: string;
+    id?: string;
+  }): Promise<{ message: ChatMessage; duplicate: boolean }> {
+    const inserted = await this.db
+      .insertInto('messages')
+      .values({
+        id: m.id ?? randomUUID(),
+        thread_id: m.threadId,
+        user_sub: m.sub,
+        role: m.role,
+        content: m.content,
+        client_message_id: m.clientMessageId ?? null,
+      })
+      .onConflict((oc) => oc.columns(['user_sub', 'client_message_id']).doNothing())
+      .returningAll()
+      .executeTakeFirst();
+    await this.db.updateTable('threads').set({ updated_at: new Date() }).where('id', '=', m.threadId).execute();
+    if (inserted) return { message: toMessage(inserted), duplicate: false };
+    const existing = await this.db
+      .selectFrom('messages')
+      .selectAll()
+      .where('user_sub', '=', m.sub)
+      .where('client_message_id', '=', m.clientMessageId ?? null)
+      .executeTakeFirstOrThrow();
+    return { message: toMessage(existing), duplicate: true };
+  }
+
+  async startRun(r: { id: string; sub: string; threadId: string; model: string }): Promise<void> {
+    await this.db
+      .insertInto('runs')
+      .values({ id: r.id, user_sub: r.sub, thread_id: r.threadId, model: r.model, status: 'running', error_code: null, finished_at: null })
+      .execute();
+  }
+
+  async finishRun(id: string, outcome: { status: 'completed' } | { status: 'failed'; errorCode: string }): Promise<void> {
+    await this.db
+      .updateTable('runs')
+      .set({ status: outcome.status, error_code: outcome.status === 'failed' ? outcome.errorCode : null, finished_at: new Date() })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  async ownsRun(sub: string, runId: string): Promise<boolean> {
+    const run = await this.db.selectFrom('runs').select('id').where('id', '=', runId).where('user_sub', '=', sub).executeTakeFirst();
+    return run !== undefined;
+  }
+
+  /** Events of the user's run after `afterSeq`; undefined when the run does not exist or is not theirs. */
+  async listRunEvents(sub: string, runId: string, afterSeq: number): Promise<StoredRunEvent[] | undefined> {
+    if (!(await this.ownsRun(sub, runId))) return undefined;
+    const rows = await this.db
+      .selectFrom('run_events')
+      .select(['seq', 'data'])
+      .where('run_id', '=', runId)
+      .where('seq', '>', afterSeq)
+      .orderBy('seq', 'asc')
+      .execute();
+    return rows.map((r) => ({ seq: r.seq, event: (typeof r.data === 'string' ? JSON.parse(r.data) : r.data) as RunEvent }));
+  }
+
+  async appendEvent(runId: string, seq: number, event: RunEvent): Promise<void> {
+    await this.db
+      .insertInto('run_events')
+      .values({ run_id: runId, seq, type: event.type, data: JSON.stringify(event) })
+      .execute();
+  }
+}
+
+function toSummary(row: { id: string; title: string; created_at: Date | string; updated_at: Date | string }): ThreadSummary {
+  return { id: row.id, title: row.title, createdAt: iso(row.created_at), updatedAt: iso(row.updated_at) };
+}
+
+function toMessage(row: {
+  id: string;
+  thread_id: string;
+  role: 'user' | 'assistant';
+  content: string;
+  created_at: Date | string;
+}): ChatMessage {
+  return { id: row.id, threadId: row.thread_id, role: row.role, content: row.content, createdAt: iso(row.created_at) };
+}
+
+export interface StoredRunEvent {
+  seq: number;
+  event: RunEvent;
+}
