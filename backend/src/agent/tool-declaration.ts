@@ -1,0 +1,68 @@
+/**
+ * A tool is declared once, here-shaped: what the model sees (name, description, JSON schema from zod), what the
+ * policy gate needs (risk tier, scopes, connection), how a concrete call is shown to a human, and the executor.
+ */
+import type { z } from 'zod';
+
+export type RiskTier = 'read' | 'write' | 'high' | 'critical';
+
+/** RFC 9396 authorization details: a registered type plus the exact arguments of the call. */
+export interface AuthorizationDetail {
+  type: string;
+  [field: string]: unknown;
+}
+
+export interface HumanDescription {
+  /** At most 64 characters of Auth0's CIBA binding-message charset, built only from validated arguments. */
+  bindingMessage: string;
+  authorizationDetails: AuthorizationDetail[];
+  /** One line for the side panel's tool-activity row. */
+  summary: string;
+}
+
+export interface ToolContext {
+  sub: string;
+  runId: string;
+  toolCallId: string;
+  /** Stable per tool call; side-effecting executors pass it to the API so a replay never acts twice. */
+  idempotencyKey: string;
+  /** A token for a first-party resource API, obtained by the backend for this user. Never shown to the model. */
+  getResourceToken(audience: string, scopes: string[]): Promise<string>;
+  signal?: AbortSignal;
+}
+
+/** What the model is shown as the tool's result: data only, never credentials. */
+export type ToolResult = { ok: true; data: unknown } | { ok: false; error: { code: string; message: string } };
+
+export interface ToolDeclaration<I extends z.ZodType = z.ZodType> {
+  name: string;
+  description: string;
+  input: I;
+  tier: RiskTier;
+  /** Scopes the user's token for Deputy's API must carry. */
+  requiredScopes: string[];
+  /** A first-party resource server the executor calls, and the scopes it needs there. */
+  resource?: { audience: string; scopes: string[] };
+  /** A third-party connection (Token Vault) and the provider scopes it needs. */
+  connection?: { name: string; scopes: string[] };
+  /** Does running it change anything outside Deputy? Read-only tools are false. */
+  sideEffect: boolean;
+  describe(args: z.infer<I>): HumanDescription;
+  execute(args: z.infer<I>, ctx: ToolContext): Promise<ToolResult>;
+}
+
+export function defineTool<I extends z.ZodType>(decl: ToolDeclaration<I>): ToolDeclaration<I> {
+  return decl;
+}
+
+const BINDING_CHARSET = /[^A-Za-z0-9 +\-_.,:#]/g;
+const INVISIBLE = /[\u200B-\u200F\u202A-\u202E\u2060-\u2069\uFEFF]/g;
+
+/**
+ * Auth0's CIBA rule: at most 64 characters of letters, digits, spaces and + - _ . , : #. Strips bidi and zero-width
+ * characters first (D7), then anything outside the set, then trims to length.
+ */
+export function toBindingMessage(text: string): string {
+  const cleaned = text.normalize('NFKC').replace(INVISIBLE, '').replace(BINDING_CHARSET, ' ').replace(/\s+/g, ' ').trim();
+  return cleaned.length <= 64 ? cleaned : `${cleaned.slice(0, 63).trimEnd()}.`.slice(0, 64);
+}
