@@ -29,3 +29,8 @@ export const DEFAULT_API_AUDIENCE = 'https://api.deputy.local/';
 export const DEFAULT_API_SCOPES = ['chat'] as const;
 
 export const OFFLINE_MODEL_NAME = 'deputy-offline-1';
+
+/** Audience of the demo first-party "Projects" API the agent acts on (its own resource server). */
+export const PROJECTS_AUDIENCE = 'https://projects.deputy.local/';
+
+export const PROJECTS_SCOPES = ['read:projects', 'write:projects', 'delete:projects'] as const;
