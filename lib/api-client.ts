@@ -1,0 +1,245 @@
+/**
+ * Typed client of Deputy's backend API (shapes from lib/protocol.ts). Every call but /v1/config carries
+ * `Authorization: Bearer <access token>`; a 401 triggers one renewal and one retry. Errors are `ApiError`s built from
+ * the backend's problem JSON. Chat answers stream as zod-validated `RunEvent`s parsed from the SSE byte stream.
+ */
+import { EventSourceParserStream } from 'eventsource-parser/stream';
+import {
+  ChatRequest,
+  Me,
+  Problem,
+  PublicConfig,
+  RunEvent,
+  ThreadDetail,
+  ThreadList,
+} from './protocol';
+import type { z } from 'zod';
+
+export class ApiError extends Error {
+  override name = 'ApiError';
+  constructor(
+    /** HTTP status, or 0 when no response arrived (network error, broken stream). */
+    readonly status: number,
+    /** Machine-readable code: the problem's `code`, or one of ours (`network_error`, `stream_interrupted`, …). */
+    readonly code: string,
+    message: string,
+    readonly problem?: Problem,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
+
+export interface ApiClientOptions {
+  baseUrl: string;
+  /** Returns a usable access token; with `rejected`, a token other than the one the API just refused. */
+  getAccessToken(options?: { rejected?: string }): Promise<string>;
+  fetch?: FetchLike;
+}
+
+export interface InvalidEventInfo {
+  event?: string;
+  id?: string;
+  data: string;
+  reason: string;
+}
+
+export interface ChatOptions {
+  signal?: AbortSignal;
+  /** Called for every SSE frame that is not a valid RunEvent (it is skipped). */
+  onInvalidEvent?: (info: InvalidEventInfo) => void;
+}
+
+const defaultFetch: FetchLike = (input, init) => fetch(input, init);
+
+function joinUrl(baseUrl: string, path: string): string {
+  return baseUrl.replace(/\/+$/, '') + path;
+}
+
+async function send(fetchImpl: FetchLike, url: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetchImpl(url, init);
+  } catch (e) {
+    if (e instanceof DOMException && e.name === 'AbortError') throw e;
+    const origin = new URL(url).origin;
+    throw new ApiError(
+      0,
+      'network_error',
+      `Could not reach the Deputy server at ${origin}. Check that it is running and that the backend URL in settings is right.`,
+      undefined,
+      { cause: e },
+    );
+  }
+}
+
+/** Builds an ApiError from a non-2xx response: problem JSON when the body is one, else the status line. */
+export async function errorFromResponse(res: Response): Promise<ApiError> {
+  let body: unknown;
+  try {
+    body = await res.json();
+  } catch {
+    body = undefined;
+  }
+  const problem = Problem.safeParse(body);
+  if (problem.success) {
+    const p = problem.data;
+    return new ApiError(res.status, p.code, p.detail ?? p.title, p);
+  }
+  return new ApiError(res.status, `http_${res.status}`, `The server answered ${res.status} ${res.statusText}`.trim() + '.');
+}
+
+async function parseJson<S extends z.ZodType>(res: Response, schema: S, what: string): Promise<z.infer<S>> {
+  let body: unknown;
+  try {
+    body = await res.json();
+  } catch (e) {
+    throw new ApiError(res.status, 'invalid_response', `The server sent ${what} that is not JSON.`, undefined, { cause: e });
+  }
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) {
+    throw new ApiError(res.status, 'invalid_response', `The server sent ${what} in an unexpected shape.`, undefined, {
+      cause: parsed.error,
+    });
+  }
+  return parsed.data;
+}
+
+/** GET /v1/config (public, no token). */
+export async function fetchPublicConfig(baseUrl: string, fetchImpl: FetchLike = defaultFetch): Promise<PublicConfig> {
+  const res = await send(fetchImpl, joinUrl(baseUrl, '/v1/config'), { headers: { Accept: 'application/json' } });
+  if (!res.ok) throw await errorFromResponse(res);
+  return parseJson(res, PublicConfig, 'its configuration');
+}
+
+/**
+ * Parses an SSE byte stream into RunEvents. Frames that are not valid JSON, fail the RunEvent schema, or whose
+ * `event:` name disagrees with the data's `type` are skipped and reported through `onInvalidEvent`.
+ */
+export async function* parseRunEvents(
+  body: ReadableStream<Uint8Array>,
+  options: { onInvalidEvent?: (info: InvalidEventInfo) => void } = {},
+): AsyncGenerator<RunEvent> {
+  const reader = body
+    .pipeThrough(new TextDecoderStream() as unknown as TransformStream<Uint8Array, string>)
+    .pipeThrough(new EventSourceParserStream())
+    .getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      const invalid = (reason: string) => options.onInvalidEvent?.({ event: value.event, id: value.id, data: value.data, reason });
+      let json: unknown;
+      try {
+        json = JSON.parse(value.data);
+      } catch {
+        invalid('data is not JSON');
+        continue;
+      }
+      const parsed = RunEvent.safeParse(json);
+      if (!parsed.success) {
+        invalid(parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '));
+        continue;
+      }
+      if (value.event && value.event !== parsed.data.type) {
+        invalid(`event name "${value.event}" does not match data type "${parsed.data.type}"`);
+        continue;
+      }
+      yield parsed.data;
+    }
+  } finally {
+    // Stops the pipe and the underlying response body when the consumer stops early.
+    await reader.cancel().catch(() => {});
+    reader.releaseLock();
+  }
+}
+
+export interface ApiClient {
+  me(): Promise<Me>;
+  listThreads(): Promise<z.infer<typeof ThreadList>>;
+  getThread(id: string): Promise<z.infer<typeof ThreadDetail>>;
+  /** POST /v1/chat: yields the run's events until run.completed / run.failed; throws if the stream breaks before. */
+  chat(request: ChatRequest, options?: ChatOptions): AsyncGenerator<RunEvent>;
+}
+
+export function createApiClient(options: ApiClientOptions): ApiClient {
+  const fetchImpl = options.fetch ?? defaultFetch;
+
+  /** fetch with Bearer; on 401 one renewal (never the refused token again) and one retry. */
+  async function authorized(path: string, init: RequestInit = {}): Promise<Response> {
+    const url = joinUrl(options.baseUrl, path);
+    const attempt = (token: string) => {
+      const headers = new Headers(init.headers);
+      headers.set('Authorization', `Bearer ${token}`);
+      return send(fetchImpl, url, { ...init, headers });
+    };
+    let token = await options.getAccessToken();
+    let res = await attempt(token);
+    if (res.status === 401) {
+      await res.body?.cancel().catch(() => {});
+      token = await options.getAccessToken({ rejected: token });
+      res = await attempt(token);
+      if (res.status === 401) {
+        const err = await errorFromResponse(res);
+        throw new ApiError(
+          401,
+          err.code,
+          `The server did not accept your sign-in, even after renewing it (${err.message}). Sign out and sign in again.`,
+          err.problem,
+        );
+      }
+    }
+    if (!res.ok) throw await errorFromResponse(res);
+    return res;
+  }
+
+  return {
+    async me() {
+      return parseJson(await authorized('/v1/me', { headers: { Accept: 'application/json' } }), Me, 'your profile');
+    },
+    async listThreads() {
+      return parseJson(await authorized('/v1/threads', { headers: { Accept: 'application/json' } }), ThreadList, 'the conversation list');
+    },
+    async getThread(id) {
+      return parseJson(
+        await authorized(`/v1/threads/${encodeURIComponent(id)}`, { headers: { Accept: 'application/json' } }),
+        ThreadDetail,
+        'the conversation',
+      );
+    },
+    async *chat(request, chatOptions = {}) {
+      const body = ChatRequest.parse(request);
+      const res = await authorized('/v1/chat', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Accept: 'text/event-stream' },
+        body: JSON.stringify(body),
+        signal: chatOptions.signal,
+      });
+      const type = res.headers.get('content-type') ?? '';
+      if (!type.startsWith('text/event-stream') || !res.body) {
+        await res.body?.cancel().catch(() => {});
+        throw new ApiError(res.status, 'invalid_response', 'The server did not answer with an event stream.');
+      }
+      let finished = false;
+      try {
+        for await (const event of parseRunEvents(res.body, { onInvalidEvent: chatOptions.onInvalidEvent })) {
+          yield event;
+          if (event.type === 'run.completed' || event.type === 'run.failed') {
+            finished = true;
+            return;
+          }
+        }
+      } catch (e) {
+        if (e instanceof DOMException && e.name === 'AbortError') throw e;
+        if (chatOptions.signal?.aborted) throw e;
+        throw new ApiError(0, 'stream_interrupted', 'The connection broke while the answer was streaming. Try again.', undefined, {
+          cause: e,
+        });
+      }
+      if (!finished) {
+        throw new ApiError(0, 'stream_interrupted', 'The answer stream ended before the run finished. Try again.');
+      }
+    },
+  };
+}

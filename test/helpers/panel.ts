@@ -1,0 +1,144 @@
+/**
+ * Page-object helpers for the side panel (e2e tests and the demo runner). They use the panel's stable test ids:
+ * sign-in, sign-out, profile-name, profile-email, model-badge, new-conversation, conversations-toggle,
+ * conversation-item, message-list, message (data-role, data-streaming), composer, send, error, auth-notice.
+ */
+import type { BrowserContext, Page } from 'playwright-core';
+
+export interface Credentials {
+  email: string;
+  password: string;
+}
+
+export interface SignInResult {
+  /** From the click on "Sign in" to the profile name showing in the panel. */
+  elapsedMs: number;
+  /** The launchWebAuthFlow window's URL when the login form showed. */
+  loginUrl: string;
+  /** The name (or e-mail) the panel shows. */
+  profileName: string;
+}
+
+/** Waits for the IdP login form in the launchWebAuthFlow window that the click opened. */
+export async function waitForLoginPage(context: BrowserContext, click: () => Promise<void>, timeout = 30_000): Promise<Page> {
+  const pagePromise = context.waitForEvent('page', { timeout });
+  await click();
+  const login = await pagePromise;
+  await login.waitForLoadState('domcontentloaded');
+  await login.locator('input[name="email"]').waitFor({ state: 'visible', timeout });
+  return login;
+}
+
+/**
+ * Signs in through the IdP's login page: click "Sign in", the launchWebAuthFlow window opens as a new page of the
+ * context, fill e-mail and password, "Continue", then wait for the profile in the panel.
+ */
+export async function signIn(panel: Page, context: BrowserContext, creds: Credentials, timeout = 30_000): Promise<SignInResult> {
+  const started = Date.now();
+  const login = await waitForLoginPage(context, () => panel.getByTestId('sign-in').click(), timeout);
+  const loginUrl = login.url();
+  await login.locator('input[name="email"]').fill(creds.email);
+  await login.locator('input[name="password"]').fill(creds.password);
+  await login.getByRole('button', { name: 'Continue' }).click();
+  const profile = panel.getByTestId('profile-name');
+  await profile.waitFor({ state: 'visible', timeout });
+  const elapsedMs = Date.now() - started;
+  return { elapsedMs, loginUrl, profileName: (await profile.textContent())?.trim() ?? '' };
+}
+
+/** Number of messages shown (optionally of one role). */
+export async function messageCount(panel: Page, role?: 'user' | 'assistant'): Promise<number> {
+  const sel = role ? `[data-testid="message"][data-role="${role}"]` : '[data-testid="message"]';
+  return panel.locator(sel).count();
+}
+
+const RECORD_SNAPSHOTS = `(() => {
+  window.__deputyObserver?.disconnect();
+  const snapshots = [];
+  window.__deputySnapshots = snapshots;
+  window.__deputyObserver = new MutationObserver(() => {
+    const el = document.querySelector('[data-testid="message"][data-role="assistant"][data-streaming="true"] [data-testid="message-body"]');
+    const t = el ? el.textContent : '';
+    if (t && snapshots[snapshots.length - 1] !== t) snapshots.push(t);
+  });
+  window.__deputyObserver.observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
+})()`;
+
+/**
+ * Types `text` into the composer and sends it with Enter. Records every text the streaming answer shows
+ * (for `waitForAnswer(...).snapshots`).
+ */
+export async function sendMessage(panel: Page, text: string): Promise<{ assistantCountBefore: number }> {
+  const assistantCountBefore = await messageCount(panel, 'assistant');
+  // A string, not a function: tsx/esbuild's keepNames would wrap inner functions in a `__name` helper that does
+  // not exist in the page.
+  await panel.evaluate(RECORD_SNAPSHOTS);
+  const composer = panel.getByTestId('composer');
+  await composer.fill(text);
+  await composer.press('Enter');
+  return { assistantCountBefore };
+}
+
+export interface Answer {
+  text: string;
+  /** Distinct texts the answer showed while streaming (more than one = it streamed in pieces). */
+  snapshots: string[];
+}
+
+/** Waits until a new assistant message has finished streaming; returns its text. Throws on an inline error. */
+export async function waitForAnswer(panel: Page, opts: { assistantCountBefore?: number; timeout?: number } = {}): Promise<Answer> {
+  const before = opts.assistantCountBefore ?? 0;
+  const timeout = opts.timeout ?? 60_000;
+  const handle = await panel.waitForFunction(
+    (n) => {
+      const err = document.querySelector('[data-testid="error"]');
+      if (err) return { error: err.textContent ?? 'error' };
+      const done = document.querySelectorAll('[data-testid="message"][data-role="assistant"][data-streaming="false"]');
+      const streaming = document.querySelector('[data-testid="message"][data-role="assistant"][data-streaming="true"]');
+      if (done.length > n && !streaming) {
+        return { text: done[done.length - 1].querySelector('[data-testid="message-body"]')?.textContent ?? '' };
+      }
+      return false;
+    },
+    before,
+    { timeout, polling: 50 },
+  );
+  const result = (await handle.jsonValue()) as { text?: string; error?: string };
+  if (result.error) throw new Error(`The panel shows an error: ${result.error}`);
+  const snapshots = await panel.evaluate(() => {
+    const w = window as unknown as { __deputySnapshots?: string[]; __deputyObserver?: MutationObserver };
+    w.__deputyObserver?.disconnect();
+    return w.__deputySnapshots ?? [];
+  });
+  return { text: result.text ?? '', snapshots };
+}
+
+/** Sends `text` and waits for the complete answer. */
+export async function ask(panel: Page, text: string, timeout?: number): Promise<Answer> {
+  const { assistantCountBefore } = await sendMessage(panel, text);
+  return waitForAnswer(panel, { assistantCountBefore, timeout });
+}
+
+export async function newConversation(panel: Page): Promise<void> {
+  await panel.getByTestId('new-conversation').click();
+  await panel.getByTestId('message-list-empty').waitFor({ state: 'visible' });
+}
+
+/** Opens the conversation drawer and returns the titles listed. */
+export async function listConversations(panel: Page): Promise<string[]> {
+  const toggle = panel.getByTestId('conversations-toggle');
+  if ((await toggle.getAttribute('aria-expanded')) !== 'true') await toggle.click();
+  await panel.locator('[data-testid="conversation-list"], [data-testid="conversation-list-empty"]').first().waitFor();
+  return panel.locator('[data-testid="conversation-item"] .conversation-title').allTextContents();
+}
+
+export async function closeConversations(panel: Page): Promise<void> {
+  const toggle = panel.getByTestId('conversations-toggle');
+  if ((await toggle.getAttribute('aria-expanded')) === 'true') await toggle.click();
+}
+
+/** Signs out and waits for the signed-out view. */
+export async function signOut(panel: Page, timeout = 30_000): Promise<void> {
+  await panel.getByTestId('sign-out').click();
+  await panel.getByTestId('sign-in').waitFor({ state: 'visible', timeout });
+}
