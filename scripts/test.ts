@@ -1,5 +1,5 @@
 /**
- * `npm test`: builds the extension (the e2e tests load the real build), then runs every Vitest project
+ * `npm test`: builds the extension (the e2e tests load the real build), type-checks, then runs every Vitest project
  * (unit, integration, e2e) and ends with one line `N passed, N failed, N skipped`.
  */
 import { spawnSync } from 'node:child_process';
@@ -19,6 +19,12 @@ function run(cmd: string, args: string[]) {
 const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx';
 if (run(npx, ['wxt', 'build']) !== 0) {
   console.error('Extension build failed.');
+  console.log('0 passed, 1 failed');
+  process.exit(1);
+}
+
+if (run(npx, ['tsc', '--noEmit', '-p', '.']) !== 0) {
+  console.error('Type check failed.');
   console.log('0 passed, 1 failed');
   process.exit(1);
 }

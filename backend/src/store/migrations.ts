@@ -1,4 +1,5 @@
-import { type Kysely, type Migration, sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
+import type { Migration } from 'kysely/migration';
 
 /** Append-only: never edit a migration that has shipped; add a new one. */
 export const migrations: Record<string, Migration> = {
