@@ -24,7 +24,7 @@ export function offlineReply(messages: ModelMessage[]): string {
 
   if (!last) return 'I did not receive a question. What would you like to know?';
 
-  const intro = /\bmy name is ([A-Z][\p{L}'-]{1,30})/u.exec(last);
+  const intro = /\b[Mm]y name is ([A-Z][\p{L}'-]{1,30})/u.exec(last);
   if (intro) {
     return `Nice to meet you, ${intro[1]}. I'll remember your name for the rest of this conversation. What can I do for you?`;
   }
@@ -70,7 +70,7 @@ export function offlineReply(messages: ModelMessage[]): string {
 function rememberedName(userTexts: string[]): string | undefined {
   let name: string | undefined;
   for (const t of userTexts) {
-    const m = /\bmy name is ([A-Z][\p{L}'-]{1,30})/u.exec(t);
+    const m = /\b[Mm]y name is ([A-Z][\p{L}'-]{1,30})/u.exec(t);
     if (m) name = m[1];
   }
   return name;

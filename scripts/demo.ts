@@ -1,0 +1,126 @@
+/**
+ * `npm run demo -- --scenario <name>`: runs a user story end to end in headless Chromium with the real extension
+ * against the local stack on free ports, writes screenshots to demo-output/<scenario>/, prints a one-line JSON
+ * summary, and exits 0 only if every step worked.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { BrowserContext, Page } from 'playwright-core';
+import { startStack, type RunningStack } from '../backend/src/stack';
+import { launchWithExtension, type ExtensionSession } from '../test/helpers/browser';
+import { ask, messageCount, newConversation, signIn, signOut } from '../test/helpers/panel';
+
+interface Step { name: string; ok: boolean; ms: number; error?: string }
+
+interface DemoContext {
+  stack: RunningStack;
+  session: ExtensionSession;
+  context: BrowserContext;
+  outDir: string;
+  step<T>(name: string, fn: () => Promise<T>): Promise<T>;
+  shot(page: Page, name: string): Promise<void>;
+  metrics: Record<string, number>;
+}
+
+const scenarios: Record<string, (d: DemoContext) => Promise<void>> = {
+  async chat(d) {
+    const alice = d.stack.users.find((u) => u.email.startsWith('alice'))!;
+    let panel = await d.step('open side panel', () => d.session.openPanel());
+    await d.step('signed-out view', () => panel.getByTestId('sign-in').waitFor());
+    await d.shot(panel, '01-signed-out');
+    const signedIn = await d.step('sign in through the IdP login page', () => signIn(panel, d.context, alice));
+    d.metrics.signInMs = signedIn.elapsedMs;
+    await d.shot(panel, '02-signed-in');
+    await d.step('chat: greeting', () => ask(panel, 'Hello! My name is Ada.'));
+    const answer = await d.step('chat: streamed summary', () =>
+      ask(
+        panel,
+        'Summarize this: Passkeys replace passwords with public-key credentials. The private key never leaves the device. ' +
+          'Servers store only public keys, so a breach leaks nothing reusable. Phishing fails because passkeys are bound to the site origin.',
+      ),
+    );
+    if (answer.snapshots.length < 2) throw new Error('the answer did not stream');
+    await d.shot(panel, '03-chat');
+    const before = await messageCount(panel);
+    await d.step('close and reopen the panel', async () => {
+      await panel.close();
+      panel = await d.session.openPanel();
+      await panel.getByTestId('profile-name').waitFor();
+      await panel.waitForFunction((n) => document.querySelectorAll('[data-testid="message"]').length >= n, before);
+    });
+    await d.shot(panel, '04-reopened-history');
+    await d.step('new conversation', () => newConversation(panel));
+    await d.step('chat in the new conversation', () => ask(panel, 'What can you do?'));
+    await d.shot(panel, '05-new-conversation');
+    await d.step('sign out', () => signOut(panel));
+    await d.shot(panel, '06-signed-out-again');
+  },
+};
+
+const { values } = parseArgs({ options: { scenario: { type: 'string', default: 'chat' }, out: { type: 'string', default: 'demo-output' } } });
+const scenario = values.scenario!;
+const run = scenarios[scenario];
+if (!run) {
+  console.error(`Unknown scenario "${scenario}". Known: ${Object.keys(scenarios).join(', ')}`);
+  process.exit(2);
+}
+
+const root = path.resolve(import.meta.dirname, '..');
+const outDir = path.resolve(root, values.out!, scenario);
+fs.rmSync(outDir, { recursive: true, force: true });
+fs.mkdirSync(outDir, { recursive: true });
+const steps: Step[] = [];
+const screenshots: string[] = [];
+const metrics: Record<string, number> = {};
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'deputy-demo-'));
+let stack: RunningStack | undefined;
+let session: ExtensionSession | undefined;
+let ok = false;
+let failure: string | undefined;
+const started = Date.now();
+
+try {
+  const build = spawnSync('npx', ['wxt', 'build'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (build.status !== 0) throw new Error('extension build failed');
+  const t0 = Date.now();
+  stack = await startStack({ dataDir, ports: { backend: 0, idp: 0, model: 0 } });
+  metrics.stackStartMs = Date.now() - t0;
+  session = await launchWithExtension({ backendUrl: stack.backendUrl });
+  const d: DemoContext = {
+    stack,
+    session,
+    context: session.context,
+    outDir,
+    metrics,
+    async step(name, fn) {
+      const s = Date.now();
+      try {
+        const r = await fn();
+        steps.push({ name, ok: true, ms: Date.now() - s });
+        return r;
+      } catch (err) {
+        steps.push({ name, ok: false, ms: Date.now() - s, error: err instanceof Error ? err.message.split('\n')[0] : String(err) });
+        throw err;
+      }
+    },
+    async shot(page, name) {
+      const file = path.join(outDir, `${name}.png`);
+      await page.screenshot({ path: file, fullPage: false });
+      screenshots.push(path.relative(root, file));
+    },
+  };
+  await run(d);
+  ok = steps.every((s) => s.ok);
+} catch (err) {
+  failure = err instanceof Error ? err.message.split('\n')[0] : String(err);
+} finally {
+  await session?.close().catch(() => {});
+  await stack?.close().catch(() => {});
+  fs.rmSync(dataDir, { recursive: true, force: true });
+}
+
+console.log(JSON.stringify({ scenario, ok, ms: Date.now() - started, steps, metrics, screenshots, ...(failure ? { failure } : {}) }));
+process.exit(ok ? 0 : 1);
