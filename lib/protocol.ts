@@ -68,6 +68,41 @@ export const ThreadList = z.object({ threads: z.array(ThreadSummary) });
 /** GET /v1/threads/:id */
 export const ThreadDetail = z.object({ thread: ThreadSummary, messages: z.array(ChatMessage) });
 
+/** How the policy gate decided a tool call. */
+export const GateDecision = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('allow') }),
+  z.object({ kind: z.literal('need_connection'), connection: z.string(), scopes: z.array(z.string()), reason: z.string() }),
+  z.object({ kind: z.literal('need_approval'), reason: z.string() }),
+  z.object({ kind: z.literal('need_step_up'), acrValues: z.string(), maxAgeSeconds: z.number(), reason: z.string() }),
+  z.object({ kind: z.literal('deny'), code: z.string(), reason: z.string() }),
+]);
+export type GateDecision = z.infer<typeof GateDecision>;
+
+export const RiskTier = z.enum(['read', 'write', 'high', 'critical']);
+
+/** A tool call as the side panel shows it: the validated arguments and a one-line human description. */
+export const ToolCallView = z.object({
+  toolCallId: z.string(),
+  name: z.string(),
+  tier: RiskTier.optional(),
+  arguments: z.record(z.string(), z.unknown()),
+  summary: z.string(),
+});
+export type ToolCallView = z.infer<typeof ToolCallView>;
+
+/** Why a run paused, and what the user can do about it. */
+export const Interrupt = z.object({
+  kind: z.enum(['approval_required', 'connection_required', 'step_up_required']),
+  toolCallId: z.string(),
+  reason: z.string(),
+  /** What the approval will show: built from validated arguments only. */
+  bindingMessage: z.string().optional(),
+  authorizationDetails: z.array(z.record(z.string(), z.unknown())).optional(),
+  connection: z.string().optional(),
+  scopes: z.array(z.string()).optional(),
+});
+export type Interrupt = z.infer<typeof Interrupt>;
+
 /** Server-sent events of a chat run. Each SSE frame: `id: <seq>`, `event: <type>`, `data: <json of this schema>`. */
 export const RunEvent = z.discriminatedUnion('type', [
   z.object({
@@ -79,6 +114,19 @@ export const RunEvent = z.discriminatedUnion('type', [
   }),
   z.object({ type: z.literal('message.delta'), runId: Id, messageId: Id, delta: z.string() }),
   z.object({ type: z.literal('message.completed'), runId: Id, message: ChatMessage }),
+  /** The model asked for a tool; arguments are shown only after validation (raw model output is never echoed). */
+  z.object({ type: z.literal('tool.proposed'), runId: Id, call: ToolCallView }),
+  z.object({ type: z.literal('tool.decided'), runId: Id, toolCallId: z.string(), decision: GateDecision }),
+  z.object({
+    type: z.literal('tool.completed'),
+    runId: Id,
+    toolCallId: z.string(),
+    ok: z.boolean(),
+    /** Human summary of the outcome ("3 projects", "Task added"); never the raw result. */
+    summary: z.string(),
+    error: z.object({ code: z.string(), message: z.string() }).optional(),
+  }),
+  z.object({ type: z.literal('run.interrupted'), runId: Id, interrupt: Interrupt }),
   z.object({ type: z.literal('run.completed'), runId: Id }),
   z.object({
     type: z.literal('run.failed'),
