@@ -15,7 +15,7 @@ export const EXTENSION_ORIGIN = `chrome-extension://${EXTENSION_ID}`;
 /** Redirect URI Chrome's identity API intercepts for this extension. */
 export const EXTENSION_REDIRECT_URI = `https://${EXTENSION_ID}.chromiumapp.org/`;
 
-export const DEFAULT_PORTS = { backend: 8787, idp: 8788, model: 8789 } as const;
+export const DEFAULT_PORTS = { backend: 8787, idp: 8788, model: 8789, projects: 8790 } as const;
 
 export const DEFAULT_BACKEND_URL = `http://localhost:${DEFAULT_PORTS.backend}`;
 

@@ -6,15 +6,17 @@ import { z } from 'zod';
 import { ChatRequest, Id, type Me, type PublicConfig } from '../../lib/protocol';
 import { requireUser, type Variables } from './auth/bearer';
 import type { VerifiedUser } from './auth/verify-access-token';
-import type { RunManager } from './chat/run-manager';
+import type { AgentUser, RunManager } from './chat/run-manager';
 import type { BackendConfig } from './config';
 import { ApiError, notFound, problem, validationError } from './http/problem';
+import type { RunStore } from './store/runs';
 import type { ThreadStore } from './store/threads';
 
 export interface AppDeps {
   config: BackendConfig;
   verify: (token: string) => Promise<VerifiedUser>;
   threads: ThreadStore;
+  runStore: RunStore;
   runs: RunManager;
   log?: (line: string) => void;
 }
@@ -22,7 +24,7 @@ export interface AppDeps {
 const MAX_BODY_BYTES = 256 * 1024;
 
 export function createApp(deps: AppDeps) {
-  const { config, threads, runs } = deps;
+  const { config, threads, runs, runStore } = deps;
   const app = new Hono<{ Variables: Variables }>();
 
   app.use(
@@ -88,7 +90,7 @@ export function createApp(deps: AppDeps) {
     const body = ChatRequest.safeParse(await readJsonBody(c.req.raw));
     if (!body.success) throw validationError(body.error);
     const user = c.get('user');
-    const { runId } = await runs.start(user, body.data);
+    const { runId } = await runs.start(agentUser(user), body.data, c.get('accessToken'));
     return streamRun(c, user.sub, runId, 0);
   });
 
@@ -97,15 +99,17 @@ export function createApp(deps: AppDeps) {
     const after = z.coerce.number().int().min(0).safeParse(c.req.header('Last-Event-ID') ?? c.req.query('after') ?? 0);
     if (!after.success) throw new ApiError(400, 'invalid_last_event_id', 'Bad Request', 'Last-Event-ID must be a non-negative integer.');
     const sub = c.get('user').sub;
-    if (!(await threads.ownsRun(sub, runId))) throw notFound('The run');
-    return streamRun(c, sub, runId, after.data);
+    if (!(await runStore.owns(sub, runId))) throw notFound('The run');
+    const user = agentUser(c.get('user'));
+    const token = c.get('accessToken');
+    return streamRun(c, sub, runId, after.data, () => runs.reattach(user, runId, token));
   });
 
-  function streamRun(c: Context<{ Variables: Variables }>, sub: string, runId: string, after: number) {
+  function streamRun(c: Context<{ Variables: Variables }>, sub: string, runId: string, after: number, takeOver?: () => Promise<void>) {
     return streamSSE(c, async (stream) => {
       const abort = new AbortController();
       stream.onAbort(() => abort.abort());
-      for await (const { seq, event } of runs.follow(sub, runId, after, abort.signal)) {
+      for await (const { seq, event } of runs.follow(sub, runId, after, abort.signal, takeOver)) {
         await stream.writeSSE({ id: String(seq), event: event.type, data: JSON.stringify(event) });
       }
     });
@@ -113,6 +117,10 @@ export function createApp(deps: AppDeps) {
 
   app.route('/v1', api);
   return app;
+}
+
+function agentUser(u: VerifiedUser): AgentUser {
+  return { sub: u.sub, scopes: u.scopes, acr: u.acr, amr: u.amr, authTime: u.authTime };
 }
 
 function parseId(value: string, what: string): string {

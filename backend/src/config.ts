@@ -12,6 +12,7 @@ import {
   DEFAULT_PORTS,
   EXTENSION_ORIGIN,
   OFFLINE_MODEL_NAME,
+  PROJECTS_SCOPES,
 } from '../../lib/defaults';
 
 const Env = z.object({
@@ -23,9 +24,13 @@ const Env = z.object({
   AUTH0_AUDIENCE: z.string().default(DEFAULT_API_AUDIENCE),
   /** The extension's (public) client id: the only client whose tokens our API accepts. */
   AUTH0_EXTENSION_CLIENT_ID: z.string().default(DEFAULT_EXTENSION_CLIENT_ID),
-  AUTH0_SCOPE: z.string().default(`openid profile email ${DEFAULT_API_SCOPES.join(' ')}`),
+  AUTH0_SCOPE: z.string().default(`openid profile email ${[...DEFAULT_API_SCOPES, ...PROJECTS_SCOPES].join(' ')}`),
   /** Require RFC 9068 `typ: at+jwt` (Auth0 APIs with the RFC 9068 token profile). */
   AUTH0_REQUIRE_AT_JWT: z.enum(['true', 'false']).default('true'),
+  /** The backend's confidential client (token exchange now; Token Vault and CIBA later). */
+  AUTH0_BACKEND_CLIENT_ID: z.string().default('deputy-backend'),
+  AUTH0_BACKEND_CLIENT_SECRET: z.string().optional(),
+  PROJECTS_API_URL: z.string().url().default(`http://localhost:${DEFAULT_PORTS.projects}`),
   OPENAI_API_KEY: z.string().optional(),
   OPENAI_BASE_URL: z.string().url().optional(),
   OPENAI_MODEL: z.string().optional(),
@@ -45,7 +50,10 @@ export interface BackendConfig {
     extensionClientId: string;
     scope: string;
     requireAtJwtTyp: boolean;
+    backendClientId: string;
+    backendClientSecret?: string;
   };
+  projectsApiUrl: string;
   model: { baseURL: string; apiKey: string; name: string; offline: boolean };
   /** Postgres connection string, or undefined for embedded PGlite in `${dataDir}/pglite`. */
   databaseUrl?: string;
@@ -78,7 +86,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       extensionClientId: e.AUTH0_EXTENSION_CLIENT_ID,
       scope: e.AUTH0_SCOPE,
       requireAtJwtTyp: e.AUTH0_REQUIRE_AT_JWT === 'true',
+      backendClientId: e.AUTH0_BACKEND_CLIENT_ID,
+      backendClientSecret: e.AUTH0_BACKEND_CLIENT_SECRET,
     },
+    projectsApiUrl: e.PROJECTS_API_URL.replace(/\/+$/, ''),
     model: {
       baseURL: e.OPENAI_BASE_URL ?? (offline ? `http://localhost:${DEFAULT_PORTS.model}/v1` : 'https://api.openai.com/v1'),
       // The offline model ignores the key; the SDK insists on one.

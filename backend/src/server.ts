@@ -8,7 +8,10 @@ import { createModelClient } from './chat/model-client';
 import { RunManager } from './chat/run-manager';
 import type { BackendConfig } from './config';
 import { openStore } from './store/database';
+import { RunStore } from './store/runs';
 import { ThreadStore } from './store/threads';
+import { ResourceTokenClient } from './agent/resource-tokens';
+import { projectTools } from './agent/tools/projects';
 
 export interface RunningBackend {
   url: string;
@@ -19,14 +22,26 @@ export interface RunningBackend {
 export async function startBackend(config: BackendConfig, log: (line: string) => void = () => {}): Promise<RunningBackend> {
   const store = await openStore({ databaseUrl: config.databaseUrl, pgliteDir: path.join(config.dataDir, 'pglite') });
   const threads = new ThreadStore(store.db);
+  const runStore = new RunStore(store.db);
   const verify = createAccessTokenVerifier({
     issuer: config.auth.issuer,
     audience: config.auth.audience,
     requireAtJwtTyp: config.auth.requireAtJwtTyp,
     allowedClientIds: [config.auth.extensionClientId],
   });
-  const runs = new RunManager(threads, createModelClient(config.model), config.model.name);
-  const app = createApp({ config, verify, threads, runs, log });
+  const resourceTokens = config.auth.backendClientSecret
+    ? new ResourceTokenClient({ tokenUrl: `${config.auth.issuer}oauth/token`, clientId: config.auth.backendClientId, clientSecret: config.auth.backendClientSecret })
+    : undefined;
+  const runs = new RunManager({
+    threads,
+    runs: runStore,
+    model: createModelClient(config.model),
+    modelName: config.model.name,
+    tools: projectTools(config.projectsApiUrl),
+    resourceTokens,
+    log,
+  });
+  const app = createApp({ config, verify, threads, runStore, runs, log });
 
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));

@@ -5,13 +5,14 @@
 import path from 'node:path';
 import { startIdp, type DemoUser } from '../emulators/idp/index';
 import { startModelServer } from '../emulators/model/server';
+import { startProjectsApi } from '../emulators/projects/server';
 import { loadConfig } from './config';
 import { startBackend } from './server';
 
 export interface StackOptions {
   dataDir: string;
   /** 0 = a free port. Defaults: the well-known local ports. */
-  ports?: { backend?: number; idp?: number; model?: number };
+  ports?: { backend?: number; idp?: number; model?: number; projects?: number };
   accessTokenTtlSeconds?: number;
   modelChunkDelayMs?: number;
   /** Environment for the backend's configuration; tests pass {} so that they always run on the emulators. */
@@ -23,6 +24,7 @@ export interface RunningStack {
   backendUrl: string;
   idpUrl: string | undefined;
   modelUrl: string | undefined;
+  projectsUrl: string | undefined;
   users: DemoUser[];
   /** The IdP emulator's confidential backend client secret (later: Token Vault and CIBA). */
   backendClientSecret?: string;
@@ -61,6 +63,21 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
       idpUrl = idp.url;
       users = idp.users;
       backendClientSecret = idp.backendClientSecret;
+      config.auth.backendClientSecret = idp.backendClientSecret;
+    }
+
+    let projectsUrl: string | undefined;
+    if (!env.PROJECTS_API_URL) {
+      const bySub = (name: string) => users.find((u) => u.username === name)?.sub;
+      const projects = await startProjectsApi({
+        port: opts.ports?.projects ?? 8790,
+        issuer: config.auth.issuer,
+        dataDir: path.join(config.dataDir, 'projects'),
+        members: { alice: bySub('alice'), bob: bySub('bob') },
+      });
+      closers.push(projects.close);
+      config.projectsApiUrl = projects.url;
+      projectsUrl = projects.url;
     }
 
     const backend = await startBackend(config, log);
@@ -69,6 +86,7 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
       backendUrl: backend.url,
       idpUrl,
       modelUrl,
+      projectsUrl,
       users,
       backendClientSecret,
       close: () => closeAll(closers),

@@ -3,6 +3,7 @@ import { startModelServer, type RunningModelServer } from '../../backend/emulato
 import { createModelClient } from '../../backend/src/chat/model-client';
 import { RunManager, type SequencedEvent } from '../../backend/src/chat/run-manager';
 import { openStore, type Store } from '../../backend/src/store/database';
+import { RunStore } from '../../backend/src/store/runs';
 import { ThreadStore } from '../../backend/src/store/threads';
 import { OFFLINE_MODEL_NAME } from '../../lib/defaults';
 import { RunEvent } from '../../lib/protocol';
@@ -11,8 +12,8 @@ let model: RunningModelServer;
 let store: Store;
 let threads: ThreadStore;
 let runs: RunManager;
-const alice = { sub: 'auth0|alice' };
-const bob = { sub: 'auth0|bob' };
+const alice = { sub: 'auth0|alice', scopes: ['chat'] };
+const bob = { sub: 'auth0|bob', scopes: ['chat'] };
 
 async function collect(gen: AsyncGenerator<SequencedEvent>) {
   const out: SequencedEvent[] = [];
@@ -26,7 +27,12 @@ beforeAll(async () => {
   threads = new ThreadStore(store.db);
   await threads.touchUser(alice);
   await threads.touchUser(bob);
-  runs = new RunManager(threads, createModelClient({ baseURL: model.url, apiKey: 'offline', name: OFFLINE_MODEL_NAME, offline: true }), OFFLINE_MODEL_NAME);
+  runs = new RunManager({
+    threads,
+    runs: new RunStore(store.db),
+    model: createModelClient({ baseURL: model.url, apiKey: 'offline', name: OFFLINE_MODEL_NAME, offline: true }),
+    modelName: OFFLINE_MODEL_NAME,
+  });
 });
 
 afterAll(async () => {
@@ -87,11 +93,12 @@ describe('chat runs on the offline model through the openai SDK', () => {
   });
 
   it('fails the run with a clear, secret-free error when the model is unreachable', async () => {
-    const broken = new RunManager(
+    const broken = new RunManager({
       threads,
-      createModelClient({ baseURL: 'http://127.0.0.1:9/v1', apiKey: 'sk-test-secret-value', name: 'x', offline: false }),
-      'x',
-    );
+      runs: new RunStore(store.db),
+      model: createModelClient({ baseURL: 'http://127.0.0.1:9/v1', apiKey: 'sk-test-secret-value', name: 'x', offline: false }),
+      modelName: 'x',
+    });
     const { runId } = await broken.start(alice, { message: 'hello?' });
     const events = await collect(broken.follow(alice.sub, runId));
     const failed = events.at(-1)!.event;

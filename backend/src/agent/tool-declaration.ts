@@ -48,6 +48,10 @@ export interface ToolDeclaration<I extends z.ZodType = z.ZodType> {
   /** Does running it change anything outside Deputy? Read-only tools are false. */
   sideEffect: boolean;
   describe(args: z.infer<I>): HumanDescription;
+  /** A short human line about a successful result ("3 projects"); the raw result goes only to the model. */
+  outcome?(data: unknown): string;
+  /** Are results data the user's organisation controls ('trusted'), or content anyone could have written? */
+  resultTrust?: 'trusted' | 'untrusted';
   execute(args: z.infer<I>, ctx: ToolContext): Promise<ToolResult>;
 }
 

@@ -9,7 +9,11 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { TokenVerificationError, type VerifiedUser } from './verify-access-token';
 
-export type Variables = { user: VerifiedUser };
+/**
+ * `accessToken` is the raw bearer token, kept only so the backend can exchange it for a downstream token
+ * (token exchange, Token Vault). It is never logged, stored, or shown to the model.
+ */
+export type Variables = { user: VerifiedUser; accessToken: string };
 export type AuthEnv = { Variables: Variables };
 
 export type AccessTokenVerifier = (token: string) => Promise<VerifiedUser>;
@@ -88,6 +92,7 @@ export function requireUser(verify: AccessTokenVerifier): MiddlewareHandler<Auth
       return unauthorized(c, 'invalid_token', 'invalid token');
     }
     c.set('user', user);
+    c.set('accessToken', match[1]);
     await next();
   });
 }

@@ -57,4 +57,38 @@ export const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0002_agent_tool_calls': {
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable('runs').addColumn('user_message_id', 'uuid').execute();
+      await db.schema.alterTable('runs').addColumn('lease_owner', 'text').execute();
+      await db.schema.alterTable('runs').addColumn('lease_until', 'timestamptz').execute();
+      /** The model-facing transcript of a run: assistant turns with tool calls, and tool results, in order. */
+      await db.schema
+        .createTable('run_steps')
+        .addColumn('run_id', 'uuid', (c) => c.notNull().references('runs.id').onDelete('cascade'))
+        .addColumn('idx', 'integer', (c) => c.notNull())
+        .addColumn('message', 'jsonb', (c) => c.notNull())
+        .addPrimaryKeyConstraint('run_steps_pk', ['run_id', 'idx'])
+        .execute();
+      await db.schema
+        .createTable('tool_calls')
+        .addColumn('run_id', 'uuid', (c) => c.notNull().references('runs.id').onDelete('cascade'))
+        .addColumn('id', 'text', (c) => c.notNull())
+        .addColumn('user_sub', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('arguments', 'jsonb')
+        .addColumn('args_hash', 'text')
+        .addColumn('tier', 'text')
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('decision', 'jsonb')
+        .addColumn('approval', 'jsonb')
+        .addColumn('idempotency_key', 'uuid', (c) => c.notNull())
+        .addColumn('result', 'jsonb')
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addPrimaryKeyConstraint('tool_calls_pk', ['run_id', 'id'])
+        .execute();
+      await db.schema.createIndex('tool_calls_by_user').on('tool_calls').columns(['user_sub', 'created_at']).execute();
+    },
+  },
 };

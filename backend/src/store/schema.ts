@@ -34,11 +34,39 @@ export interface RunsTable {
   id: string;
   thread_id: string;
   user_sub: string;
-  status: 'running' | 'completed' | 'failed';
+  status: 'running' | 'interrupted' | 'completed' | 'failed';
   model: string;
   error_code: string | null;
   created_at: Timestamp;
   finished_at: Timestamp | null;
+  user_message_id: string | null;
+  lease_owner: string | null;
+  lease_until: Timestamp | null;
+}
+
+export interface RunStepsTable {
+  run_id: string;
+  idx: number;
+  message: ColumnType<unknown, string, string>;
+}
+
+export type ToolCallStatus = 'proposed' | 'executing' | 'succeeded' | 'failed' | 'denied' | 'interrupted';
+
+export interface ToolCallsTable {
+  run_id: string;
+  id: string;
+  user_sub: string;
+  name: string;
+  arguments: ColumnType<unknown, string | null, string | null>;
+  args_hash: string | null;
+  tier: string | null;
+  status: ToolCallStatus;
+  decision: ColumnType<unknown, string | null, string | null>;
+  approval: ColumnType<unknown, string | null, string | null>;
+  idempotency_key: string;
+  result: ColumnType<unknown, string | null, string | null>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
 }
 
 export interface RunEventsTable {
@@ -55,4 +83,6 @@ export interface Database {
   messages: MessagesTable;
   runs: RunsTable;
   run_events: RunEventsTable;
+  run_steps: RunStepsTable;
+  tool_calls: ToolCallsTable;
 }

@@ -1,7 +1,7 @@
 /** Threads, messages, runs and run events, always scoped to the verified user's `sub`. */
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { ChatMessage, RunEvent, ThreadSummary } from '../../../lib/protocol';
+import type { ChatMessage, ThreadSummary } from '../../../lib/protocol';
 import type { Database } from './schema';
 
 const iso = (d: Date | string) => (d instanceof Date ? d.toISOString() : new Date(d).toISOString());
@@ -100,46 +100,6 @@ export class ThreadStore {
       .executeTakeFirstOrThrow();
     return { message: toMessage(existing), duplicate: true };
   }
-
-  async startRun(r: { id: string; sub: string; threadId: string; model: string }): Promise<void> {
-    await this.db
-      .insertInto('runs')
-      .values({ id: r.id, user_sub: r.sub, thread_id: r.threadId, model: r.model, status: 'running', error_code: null, finished_at: null })
-      .execute();
-  }
-
-  async finishRun(id: string, outcome: { status: 'completed' } | { status: 'failed'; errorCode: string }): Promise<void> {
-    await this.db
-      .updateTable('runs')
-      .set({ status: outcome.status, error_code: outcome.status === 'failed' ? outcome.errorCode : null, finished_at: new Date() })
-      .where('id', '=', id)
-      .execute();
-  }
-
-  async ownsRun(sub: string, runId: string): Promise<boolean> {
-    const run = await this.db.selectFrom('runs').select('id').where('id', '=', runId).where('user_sub', '=', sub).executeTakeFirst();
-    return run !== undefined;
-  }
-
-  /** Events of the user's run after `afterSeq`; undefined when the run does not exist or is not theirs. */
-  async listRunEvents(sub: string, runId: string, afterSeq: number): Promise<StoredRunEvent[] | undefined> {
-    if (!(await this.ownsRun(sub, runId))) return undefined;
-    const rows = await this.db
-      .selectFrom('run_events')
-      .select(['seq', 'data'])
-      .where('run_id', '=', runId)
-      .where('seq', '>', afterSeq)
-      .orderBy('seq', 'asc')
-      .execute();
-    return rows.map((r) => ({ seq: r.seq, event: (typeof r.data === 'string' ? JSON.parse(r.data) : r.data) as RunEvent }));
-  }
-
-  async appendEvent(runId: string, seq: number, event: RunEvent): Promise<void> {
-    await this.db
-      .insertInto('run_events')
-      .values({ run_id: runId, seq, type: event.type, data: JSON.stringify(event) })
-      .execute();
-  }
 }
 
 function toSummary(row: { id: string; title: string; created_at: Date | string; updated_at: Date | string }): ThreadSummary {
@@ -154,9 +114,4 @@ function toMessage(row: {
   created_at: Date | string;
 }): ChatMessage {
   return { id: row.id, threadId: row.thread_id, role: row.role, content: row.content, createdAt: iso(row.created_at) };
-}
-
-export interface StoredRunEvent {
-  seq: number;
-  event: RunEvent;
 }
