@@ -1,0 +1,98 @@
+/**
+ * The agent runtime wired to real servers, in-process: the IdP emulator, the Projects API, the offline model,
+ * and a RunManager over an in-memory PGlite. Tests drive runs directly (including what only a trusted device
+ * may do, such as answering an approval) and read the Projects API's data file to see what really happened.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startIdp, type RunningIdp } from '../../backend/emulators/idp/index';
+import { startModelServer, type RunningModelServer } from '../../backend/emulators/model/server';
+import { startProjectsApi } from '../../backend/emulators/projects/server';
+import { ResourceTokenClient } from '../../backend/src/agent/resource-tokens';
+import { projectTools } from '../../backend/src/agent/tools/projects';
+import { createAccessTokenVerifier } from '../../backend/src/auth/verify-access-token';
+import { createModelClient } from '../../backend/src/chat/model-client';
+import { type AgentUser, RunManager, type SequencedEvent } from '../../backend/src/chat/run-manager';
+import { openStore, type Store } from '../../backend/src/store/database';
+import { RunStore } from '../../backend/src/store/runs';
+import { ThreadStore } from '../../backend/src/store/threads';
+import { DEFAULT_API_AUDIENCE, DEFAULT_EXTENSION_CLIENT_ID, EXTENSION_REDIRECT_URI, OFFLINE_MODEL_NAME, PROJECTS_SCOPES } from '../../lib/defaults';
+import type { RunEvent } from '../../lib/protocol';
+import { pkceLogin } from './pkce-login';
+
+export interface Harness {
+  idp: RunningIdp;
+  model: RunningModelServer;
+  projects: Awaited<ReturnType<typeof startProjectsApi>>;
+  store: Store;
+  threads: ThreadStore;
+  runStore: RunStore;
+  dataDir: string;
+  manager(modelName?: string): RunManager;
+  login(who: 'alice' | 'bob'): Promise<{ user: AgentUser; token: string }>;
+  projectsFile(): { projects: Array<{ id: string; tasks: Array<{ title: string }> }> };
+  close(): Promise<void>;
+}
+
+export async function startHarness(opts: { modelChunkDelayMs?: number } = {}): Promise<Harness> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'deputy-agent-'));
+  const idp = await startIdp({ port: 0, dataDir: path.join(dataDir, 'idp') });
+  const model = await startModelServer({ port: 0, chunkDelayMs: opts.modelChunkDelayMs ?? 0 });
+  const sub = (n: string) => idp.users.find((u) => u.username === n)!.sub;
+  const projects = await startProjectsApi({ port: 0, issuer: idp.issuer, dataDir: path.join(dataDir, 'projects'), members: { alice: sub('alice'), bob: sub('bob') } });
+  const store = await openStore({ pgliteDir: 'memory://' });
+  const threads = new ThreadStore(store.db);
+  const runStore = new RunStore(store.db);
+  const verify = createAccessTokenVerifier({ issuer: idp.issuer, audience: DEFAULT_API_AUDIENCE, allowedClientIds: [DEFAULT_EXTENSION_CLIENT_ID] });
+  const resourceTokens = new ResourceTokenClient({ tokenUrl: `${idp.issuer}oauth/token`, clientId: 'deputy-backend', clientSecret: idp.backendClientSecret });
+  const managers: RunManager[] = [];
+  return {
+    idp, model, projects, store, threads, runStore, dataDir,
+    manager(modelName = OFFLINE_MODEL_NAME) {
+      const m = new RunManager({
+        threads,
+        runs: runStore,
+        model: createModelClient({ baseURL: model.url, apiKey: 'offline', name: modelName, offline: true }),
+        modelName,
+        tools: projectTools(projects.url),
+        resourceTokens,
+      });
+      managers.push(m);
+      return m;
+    },
+    async login(who) {
+      const u = idp.users.find((x) => x.username === who)!;
+      const tokens = await pkceLogin({
+        idpUrl: idp.url,
+        clientId: DEFAULT_EXTENSION_CLIENT_ID,
+        redirectUri: EXTENSION_REDIRECT_URI,
+        audience: DEFAULT_API_AUDIENCE,
+        scope: `openid profile email chat ${PROJECTS_SCOPES.join(' ')}`,
+        email: u.email,
+        password: u.password,
+      });
+      const v = await verify(tokens.access_token);
+      await threads.touchUser({ sub: v.sub });
+      return { user: { sub: v.sub, scopes: v.scopes, acr: v.acr, amr: v.amr, authTime: v.authTime }, token: tokens.access_token };
+    },
+    projectsFile: () => JSON.parse(fs.readFileSync(path.join(dataDir, 'projects', 'projects.json'), 'utf8')),
+    async close() {
+      for (const m of managers) await m.drain();
+      await store.close();
+      await projects.close();
+      await model.close();
+      await idp.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function collect(gen: AsyncGenerator<SequencedEvent>): Promise<RunEvent[]> {
+  const out: RunEvent[] = [];
+  for await (const e of gen) out.push(e.event);
+  return out;
+}
+
+export const ofType = <T extends RunEvent['type']>(events: RunEvent[], type: T) =>
+  events.filter((e): e is Extract<RunEvent, { type: T }> => e.type === type);
