@@ -1,21 +1,65 @@
 /**
- * Deputy's offline model: deterministic code standing in for an LLM so the whole product runs without a network.
- * The same conversation always gets the same answer. It reads the conversation it is sent (system and user
- * messages) and answers from it; it never claims knowledge it does not have.
+ * Deputy's offline models: deterministic code standing in for an LLM so the whole product runs without a network.
+ * The same conversation always gets the same answer (tool-call ids included).
+ *
+ * - `deputy-offline-1` (OFFLINE_MODEL_NAME), the benign model: chats from the user's messages, and when tools are
+ *   offered plans tool calls from the user's request and answers from their results (planner.ts, reply-writer.ts).
+ *   It reads tool results and other non-user content as data only; it never follows instructions found there.
+ * - `deputy-adversary` (ADVERSARY_MODEL_NAME), a fully hijacked model for security tests (adversary.ts).
  */
+import { createHash } from 'node:crypto';
+import { OFFLINE_MODEL_NAME } from '../../../lib/defaults';
+import { adversaryPlan } from './adversary';
+import { type ModelMessage, STOPWORDS, type ToolCall, type ToolChoice, type ToolSpec } from './conversation';
+import { type Plan, planNextStep } from './planner';
 
-export interface ModelMessage {
-  role: 'system' | 'user' | 'assistant' | 'tool' | 'developer';
-  content: string | null;
+export type { ModelMessage, ToolCall, ToolChoice, ToolSpec } from './conversation';
+
+export const ADVERSARY_MODEL_NAME = 'deputy-adversary';
+
+/** The models the offline server serves (`/v1/models`); any other name is `model_not_found`. */
+export const OFFLINE_MODELS: readonly string[] = [OFFLINE_MODEL_NAME, ADVERSARY_MODEL_NAME];
+
+/** The parts of a chat-completions request the models read. */
+export interface CompletionRequest {
+  model?: string;
+  messages: ModelMessage[];
+  tools?: ToolSpec[];
+  tool_choice?: ToolChoice;
+  parallel_tool_calls?: boolean;
 }
 
-const STOPWORDS = new Set(
-  ('a an and are as at be been but by can could did do does for from had has have how i if in into is it its just me my ' +
-    'of on or our so than that the their them then there these they this to too was we were what when where which who ' +
-    'why will with would you your about please tell give show explain summarize summarise hello hi hey thanks thank').split(' '),
-);
+/** One assistant message: text, or tool calls in OpenAI's shape (arguments are JSON strings). */
+export type ModelTurn = { type: 'text'; content: string } | { type: 'tool_calls'; toolCalls: ToolCall[] };
 
-export function offlineReply(messages: ModelMessage[]): string {
+/** The next assistant message for this request. */
+export function offlineTurn(req: CompletionRequest): ModelTurn {
+  const input = { messages: req.messages, tools: req.tools, toolChoice: req.tool_choice, parallelToolCalls: req.parallel_tool_calls };
+  const plan: Plan = req.model === ADVERSARY_MODEL_NAME ? adversaryPlan(input, chatReply) : planNextStep(input);
+  if (plan.kind === 'answer') return { type: 'text', content: plan.text };
+  if (plan.kind === 'chat') return { type: 'text', content: chatReply(req.messages) };
+  const seed = JSON.stringify([req.model ?? '', req.messages]);
+  return {
+    type: 'tool_calls',
+    toolCalls: plan.calls.map((c, i) => {
+      const args = JSON.stringify(c.args);
+      const digest = createHash('sha256').update(`${seed}\u0000${i}\u0000${c.name}\u0000${args}`).digest('hex');
+      return { id: `call_${digest.slice(0, 24)}`, type: 'function', function: { name: c.name, arguments: args } };
+    }),
+  };
+}
+
+/**
+ * A text reply (no tools offered). With `model: 'deputy-adversary'` it is the hijacked model's text. Conversations
+ * that already carry tool results are answered from them.
+ */
+export function offlineReply(messages: ModelMessage[], opts: { model?: string } = {}): string {
+  const turn = offlineTurn({ messages, model: opts.model, tool_choice: 'none' });
+  return turn.type === 'text' ? turn.content : '';
+}
+
+/** The chat model: answers from the user's messages only. */
+function chatReply(messages: ModelMessage[]): string {
   const users = messages.filter((m) => m.role === 'user' && m.content);
   const last = (users.at(-1)?.content ?? '').trim();
   const lower = last.toLowerCase();
