@@ -34,3 +34,9 @@ export const OFFLINE_MODEL_NAME = 'deputy-offline-1';
 export const PROJECTS_AUDIENCE = 'https://projects.deputy.local/';
 
 export const PROJECTS_SCOPES = ['read:projects', 'write:projects', 'delete:projects'] as const;
+
+/**
+ * `subject_token_type` of the token exchange by which the backend gets a first-party resource token for the user
+ * (Auth0 Custom Token Exchange requires a URI of our own here).
+ */
+export const TOKEN_EXCHANGE_SUBJECT_TYPE = 'urn:deputy:params:oauth:token-type:deputy-api-access-token';

@@ -28,7 +28,11 @@ import {
   DEFAULT_EXTENSION_CLIENT_ID,
   EXTENSION_ORIGIN,
   EXTENSION_REDIRECT_URI,
+  PROJECTS_AUDIENCE,
+  PROJECTS_SCOPES,
 } from '../../../lib/defaults';
+import { permissionsFor } from './rbac';
+import { tokenExchange } from './token-exchange';
 import { BodyError, jsonBodyAsForm, readForm } from './json-body';
 import { loadOrCreateSecrets, loadOrCreateSigningKeys } from './keys';
 import {
@@ -110,7 +114,7 @@ function truthyEnv(v: string | undefined): boolean {
 export async function startIdp(opts: IdpOptions): Promise<RunningIdp> {
   const host = opts.host ?? 'localhost';
   const audience = opts.audience ?? DEFAULT_API_AUDIENCE;
-  const apiScopes = [...(opts.apiScopes ?? DEFAULT_API_SCOPES)];
+  const apiScopes = [...(opts.apiScopes ?? [...DEFAULT_API_SCOPES, ...PROJECTS_SCOPES])];
   const extensionClientId = opts.extensionClientId ?? DEFAULT_EXTENSION_CLIENT_ID;
   const redirectUris = [...(opts.extensionRedirectUris ?? [EXTENSION_REDIRECT_URI])];
   const extensionOrigins = new Set(opts.extensionOrigins ?? [EXTENSION_ORIGIN]);
@@ -276,6 +280,8 @@ export async function startIdp(opts: IdpOptions): Promise<RunningIdp> {
             p.gty = 'client-credentials';
           }
           p.aud = scope.split(' ').includes('openid') ? [primary, userinfoAudience] : primary;
+          // Auth0 RBAC with "Add Permissions in the Access Token".
+          if (token.kind === 'AccessToken') p.permissions = (token.scope ?? '').split(' ').filter(Boolean);
           if (ctx) issuedScope.set(ctx, scope);
         },
       },
@@ -301,8 +307,13 @@ export async function startIdp(opts: IdpOptions): Promise<RunningIdp> {
       if (claims.length) grant.addOIDCClaims(claims);
       for (const [indicator, rs] of Object.entries(oidc.resourceServers ?? {})) {
         const available = new Set((rs.scope ?? '').split(' '));
-        const wanted = [...oidc.requestParamScopes].filter((s) => available.has(s));
+        const permitted = permissionsFor(usersBySub.get(accountId)?.roles ?? [], indicator);
+        const wanted = [...oidc.requestParamScopes].filter((s) => available.has(s) && permitted.has(s));
         if (wanted.length) grant.addResourceScope(indicator, wanted.join(' '));
+        // Scopes the user's roles do not grant are recorded as rejected, so they are simply left out of the token
+        // (as with Auth0 RBAC) instead of prompting for consent again and again.
+        const refused = [...oidc.requestParamScopes].filter((s) => available.has(s) && !permitted.has(s));
+        if (refused.length) grant.rejectResourceScope(indicator, refused.join(' '));
       }
       await grant.save();
       return grant;
@@ -435,6 +446,21 @@ export async function startIdp(opts: IdpOptions): Promise<RunningIdp> {
 
   // 4. JSON bodies at the token (and revocation) endpoint
   provider.use(jsonBodyAsForm(JSON_BODY_PATHS, allowCors));
+
+  // 4b. RFC 8693 token exchange for first-party resource APIs (Auth0 Custom Token Exchange)
+  provider.use(
+    tokenExchange({
+      issuer,
+      subjectAudience: audience,
+      subjectClientId: extensionClientId,
+      client: { id: backendClient.client_id, secret: secrets.backendClientSecret },
+      resources: { [PROJECTS_AUDIENCE]: PROJECTS_SCOPES },
+      users: usersBySub,
+      publicKeys: localKeys,
+      signingJwk: signingKeys.privateJwks.keys[0]!,
+      ttlSeconds: Math.min(300, accessTokenTtl),
+    }),
+  );
 
   // 5. token responses report the same `scope` as the access token (Auth0 style: OIDC + API scopes)
   provider.use(async (ctx, next) => {

@@ -20,7 +20,7 @@ export class BodyError extends Error {
   }
 }
 
-async function readRaw(req: IncomingMessage, limit = LIMIT): Promise<Buffer> {
+export async function readRaw(req: IncomingMessage, limit = LIMIT): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) throw new BodyError(413, 'invalid_request', 'request entity too large');
   const chunks: Buffer[] = [];
@@ -53,7 +53,7 @@ export function jsonToForm(value: Record<string, unknown>): string {
 }
 
 /** A new request on the same socket that replays `body` as its payload. */
-function replayRequest(original: IncomingMessage, body: Buffer, contentType: string): IncomingMessage {
+export function replayRequest(original: IncomingMessage, body: Buffer, contentType: string): IncomingMessage {
   const req = new IncomingMessage(original.socket);
   req.method = original.method;
   req.url = original.url;
