@@ -35,10 +35,10 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(opts: { modelChunkDelayMs?: number } = {}): Promise<Harness> {
+export async function startHarness(opts: { modelChunkDelayMs?: number; onModelRequest?: (body: unknown) => void; log?: (line: string) => void } = {}): Promise<Harness> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'deputy-agent-'));
   const idp = await startIdp({ port: 0, dataDir: path.join(dataDir, 'idp') });
-  const model = await startModelServer({ port: 0, chunkDelayMs: opts.modelChunkDelayMs ?? 0 });
+  const model = await startModelServer({ port: 0, chunkDelayMs: opts.modelChunkDelayMs ?? 0, onRequest: opts.onModelRequest });
   const sub = (n: string) => idp.users.find((u) => u.username === n)!.sub;
   const projects = await startProjectsApi({ port: 0, issuer: idp.issuer, dataDir: path.join(dataDir, 'projects'), members: { alice: sub('alice'), bob: sub('bob') } });
   const store = await openStore({ pgliteDir: 'memory://' });
@@ -57,6 +57,7 @@ export async function startHarness(opts: { modelChunkDelayMs?: number } = {}): P
         modelName,
         tools: projectTools(projects.url),
         resourceTokens,
+        log: opts.log,
       });
       managers.push(m);
       return m;

@@ -110,6 +110,8 @@ export interface ModelServerOptions {
   host?: string;
   /** Delay between streamed chunks, to look like a model thinking; 0 in benchmarks. */
   chunkDelayMs?: number;
+  /** Sees every valid request body (tests assert what the model was shown). */
+  onRequest?: (body: unknown) => void;
 }
 
 export interface RunningModelServer {
@@ -167,6 +169,7 @@ export async function startModelServer(opts: ModelServerOptions): Promise<Runnin
         return openAiError(res, 400, `Invalid request: ${issue.path.join('.')}: ${issue.message}`, 'invalid_request', issue.path.join('.'));
       }
       body = parsed.data;
+      opts.onRequest?.(body);
     } catch (err) {
       const e = err as Error & { status?: number };
       return openAiError(res, e.status ?? 400, e.message, 'invalid_request');
