@@ -62,9 +62,16 @@ export function createApp(deps: AppDeps) {
 
   const api = new Hono<{ Variables: Variables }>();
   api.use('*', requireUser(deps.verify));
+  // Record the user once per few minutes per instance, not on every request.
+  const touched = new Map<string, number>();
   api.use('*', async (c, next) => {
-    const user = c.get('user');
-    await threads.touchUser({ sub: user.sub });
+    const { sub } = c.get('user');
+    const now = Date.now();
+    if ((touched.get(sub) ?? 0) < now - 300_000) {
+      await threads.touchUser({ sub });
+      touched.set(sub, now);
+      if (touched.size > 100_000) touched.clear();
+    }
     await next();
   });
 

@@ -48,6 +48,8 @@ interface LiveRun {
   emitter: EventEmitter;
   seq: number;
   chain: Promise<void>;
+  flushing: boolean;
+  pending: Array<{ seq: number; event: RunEvent; resolve: () => void; reject: (err: unknown) => void }>;
   done: boolean;
 }
 
@@ -196,18 +198,39 @@ export class RunManager {
   private goLive(runId: string, sub: string, seq: number) {
     const emitter = new EventEmitter();
     emitter.setMaxListeners(0);
-    this.live.set(runId, { sub, emitter, seq, chain: Promise.resolve(), done: false });
+    this.live.set(runId, { sub, emitter, seq, chain: Promise.resolve(), flushing: false, pending: [], done: false });
   }
 
+  /**
+   * Persists the event, then delivers it to followers. Events that arrive while a write is in flight are written
+   * together in one statement (a streamed answer is dozens of deltas), still in order and gapless.
+   */
   private emit(runId: string, event: RunEvent): Promise<void> {
     const run = this.live.get(runId);
     if (!run) return Promise.resolve();
     const seq = ++run.seq;
-    run.chain = run.chain.then(async () => {
-      await this.deps.runs.appendEvent(runId, seq, event);
-      run.emitter.emit('event', { seq, event } satisfies SequencedEvent);
-    });
-    return run.chain;
+    const persisted = new Promise<void>((resolve, reject) => run.pending.push({ seq, event, resolve, reject }));
+    if (!run.flushing) {
+      run.flushing = true;
+      run.chain = this.flush(runId, run);
+    }
+    return persisted;
+  }
+
+  private async flush(runId: string, run: LiveRun): Promise<void> {
+    while (run.pending.length > 0) {
+      const batch = run.pending.splice(0);
+      try {
+        await this.deps.runs.appendEvents(runId, batch);
+        for (const b of batch) {
+          run.emitter.emit('event', { seq: b.seq, event: b.event } satisfies SequencedEvent);
+          b.resolve();
+        }
+      } catch (err) {
+        for (const b of batch) b.reject(err);
+      }
+    }
+    run.flushing = false;
   }
 
   private async drive(runId: string, user: AgentUser, subjectToken: string | undefined): Promise<void> {
@@ -274,7 +297,7 @@ export class RunManager {
     } finally {
       clearInterval(lease);
       const live = this.live.get(runId);
-      await live?.chain.catch(() => {});
+      while (live?.flushing) await live.chain.catch(() => {});
       this.live.delete(runId);
       if (live) {
         live.done = true;

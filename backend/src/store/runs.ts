@@ -91,8 +91,12 @@ export class RunStore {
     return Number(r?.max ?? 0);
   }
 
-  async appendEvent(runId: string, seq: number, event: RunEvent): Promise<void> {
-    await this.db.insertInto('run_events').values({ run_id: runId, seq, type: event.type, data: JSON.stringify(event) }).execute();
+  async appendEvents(runId: string, events: Array<{ seq: number; event: RunEvent }>): Promise<void> {
+    if (events.length === 0) return;
+    await this.db
+      .insertInto('run_events')
+      .values(events.map(({ seq, event }) => ({ run_id: runId, seq, type: event.type, data: JSON.stringify(event) })))
+      .execute();
   }
 
   /** Events of the user's run after `afterSeq`; undefined when the run does not exist or is not theirs. */
