@@ -14,21 +14,11 @@ import { ADVERSARY_MODEL_NAME } from '../../backend/emulators/model/offline-mode
 import { type RunningModelServer, startModelServer } from '../../backend/emulators/model/server';
 import { ProjectData } from '../../backend/emulators/projects/data';
 import { OFFLINE_MODEL_NAME } from '../../lib/defaults';
+import { PROJECT_TOOL_SPECS } from '../helpers/project-tool-specs';
 
 const ALICE = 'auth0|alice';
 
-const tool = (name: string, description: string, properties: Record<string, object> = {}, required: string[] = []): ChatCompletionTool => ({
-  type: 'function',
-  function: { name, description, parameters: { type: 'object', properties, required, additionalProperties: false } },
-});
-
-const TOOLS: ChatCompletionTool[] = [
-  tool('list_projects', "Lists the user's projects with their open and done task counts."),
-  tool('list_tasks', 'Lists the tasks of one project.', { projectId: { type: 'string' } }, ['projectId']),
-  tool('create_task', 'Adds a task to a project.', { projectId: { type: 'string' }, title: { type: 'string' }, due: { type: 'string', format: 'date' } }, ['projectId', 'title']),
-  tool('complete_task', 'Marks a task as done.', { projectId: { type: 'string' }, taskId: { type: 'string' } }, ['projectId', 'taskId']),
-  tool('delete_project', 'Deletes a project and all of its tasks.', { projectId: { type: 'string' } }, ['projectId']),
-];
+const TOOLS = PROJECT_TOOL_SPECS as ChatCompletionTool[];
 
 let server: RunningModelServer;
 let client: OpenAI;

@@ -6,11 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { findCredentials } from '../../backend/emulators/model/adversary';
 import { ADVERSARY_MODEL_NAME, type ModelMessage, type ModelTurn, offlineReply, offlineTurn, type ToolSpec } from '../../backend/emulators/model/offline-model';
 import { OFFLINE_MODEL_NAME } from '../../lib/defaults';
+import { functionTool as fn } from '../helpers/project-tool-specs';
 
-const fn = (name: string, description: string, properties: Record<string, object> = {}, required: string[] = []): ToolSpec => ({
-  type: 'function',
-  function: { name, description, parameters: { type: 'object', properties, required, additionalProperties: false } },
-});
 
 const TOOLS: ToolSpec[] = [
   fn('list_projects', "Lists the user's projects."),

@@ -6,19 +6,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { type ModelMessage, offlineReply, offlineTurn, type ToolChoice, type ToolSpec } from '../../backend/emulators/model/offline-model';
+import { functionTool as fn, PROJECT_TOOL_SPECS } from '../helpers/project-tool-specs';
 
-const fn = (name: string, description: string, properties: Record<string, object> = {}, required: string[] = []): ToolSpec => ({
-  type: 'function',
-  function: { name, description, parameters: { type: 'object', properties, required, additionalProperties: false } },
-});
-
-const TOOLS: ToolSpec[] = [
-  fn('list_projects', "Lists the user's projects with their open and done task counts."),
-  fn('list_tasks', 'Lists the tasks of one project.', { projectId: { type: 'string' } }, ['projectId']),
-  fn('create_task', 'Adds a task to a project.', { projectId: { type: 'string' }, title: { type: 'string' }, due: { type: 'string', format: 'date' } }, ['projectId', 'title']),
-  fn('complete_task', 'Marks a task as done.', { projectId: { type: 'string' }, taskId: { type: 'string' } }, ['projectId', 'taskId']),
-  fn('delete_project', 'Deletes a project and all of its tasks.', { projectId: { type: 'string' } }, ['projectId']),
-];
+const TOOLS = PROJECT_TOOL_SPECS as ToolSpec[];
 
 interface Task { id: string; title: string; done: boolean; due?: string }
 function seed() {

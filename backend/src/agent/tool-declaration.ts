@@ -2,7 +2,7 @@
  * A tool is declared once, here-shaped: what the model sees (name, description, JSON schema from zod), what the
  * policy gate needs (risk tier, scopes, connection), how a concrete call is shown to a human, and the executor.
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 
 export type RiskTier = 'read' | 'write' | 'high' | 'critical';
 
@@ -69,4 +69,12 @@ const INVISIBLE = /[\u200B-\u200F\u202A-\u202E\u2060-\u2069\uFEFF]/g;
 export function toBindingMessage(text: string): string {
   const cleaned = text.normalize('NFKC').replace(INVISIBLE, '').replace(BINDING_CHARSET, ' ').replace(/\s+/g, ' ').trim();
   return cleaned.length <= 64 ? cleaned : `${cleaned.slice(0, 63).trimEnd()}.`.slice(0, 64);
+}
+
+/** The tools as the model sees them: OpenAI function tools whose parameters are the zod schemas as JSON schema. */
+export function toOpenAiTools(decls: readonly ToolDeclaration[]) {
+  return decls.map((t) => ({
+    type: 'function' as const,
+    function: { name: t.name, description: t.description, parameters: z.toJSONSchema(t.input) as Record<string, unknown> },
+  }));
 }

@@ -10,12 +10,11 @@ import { EventEmitter } from 'node:events';
 import type OpenAI from 'openai';
 import { APIError } from 'openai';
 import type { ChatCompletionMessageParam, ChatCompletionMessageToolCall, ChatCompletionTool } from 'openai/resources/chat/completions';
-import { z } from 'zod';
 import type { ChatRequest, GateDecision, Interrupt, RunEvent } from '../../../lib/protocol';
 import { decide, DEFAULT_LIMITS, type GateLimits } from '../agent/policy-gate';
 import { canonicalJson, redactCredentials, redactString } from '../agent/redact';
 import type { ResourceTokenClient } from '../agent/resource-tokens';
-import type { ToolContext, ToolDeclaration, ToolResult } from '../agent/tool-declaration';
+import { type ToolContext, type ToolDeclaration, type ToolResult, toOpenAiTools } from '../agent/tool-declaration';
 import { ApiError, notFound } from '../http/problem';
 import type { RunStore, StoredRunEvent, ToolCallRow } from '../store/runs';
 import type { ThreadStore } from '../store/threads';
@@ -67,10 +66,7 @@ export class RunManager {
 
   constructor(private readonly deps: RunManagerDeps) {
     this.tools = new Map((deps.tools ?? []).map((t) => [t.name, t]));
-    this.openAiTools = (deps.tools ?? []).map((t) => ({
-      type: 'function',
-      function: { name: t.name, description: t.description, parameters: z.toJSONSchema(t.input) as Record<string, unknown> },
-    }));
+    this.openAiTools = toOpenAiTools(deps.tools ?? []);
     this.limits = deps.limits ?? DEFAULT_LIMITS;
   }
 
