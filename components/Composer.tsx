@@ -5,12 +5,15 @@ export function Composer({
   onChange,
   onSend,
   busy,
+  busyLabel = 'Sending…',
   disabled,
 }: {
   value: string;
   onChange: (v: string) => void;
   onSend: () => void;
   busy: boolean;
+  /** The send button's label while busy. */
+  busyLabel?: string;
   disabled?: boolean;
 }) {
   const ref = useRef<HTMLTextAreaElement>(null);
@@ -50,7 +53,7 @@ export function Composer({
         autoFocus
       />
       <button type="submit" className="btn btn-primary composer-send" disabled={!canSend} data-testid="send" aria-label="Send">
-        {busy ? 'Sending…' : 'Send'}
+        {busy ? busyLabel : 'Send'}
       </button>
       <p className="composer-hint">Enter to send · Shift+Enter for a new line</p>
     </form>

@@ -43,6 +43,15 @@ export function ConversationList({
               data-thread-id={t.id}
             >
               <span className="conversation-title">{t.title}</span>
+              {t.activeRun && (
+                <span
+                  className={`conversation-status conversation-status-${t.activeRun.status}`}
+                  data-testid="conversation-status"
+                  data-status={t.activeRun.status}
+                >
+                  {t.activeRun.status === 'interrupted' ? 'Paused' : 'Working'}
+                </span>
+              )}
               <span className="conversation-time">{when(t.updatedAt)}</span>
             </button>
           </li>

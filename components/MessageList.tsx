@@ -1,24 +1,99 @@
 import { useEffect, useRef } from 'react';
 import { Markdown } from '@/lib/markdown';
+import { InterruptCard } from './InterruptCard';
+import { interruptedCall, isRunWorking, type RunView, type TimelineItem } from './run-state';
+import { ToolCallRow } from './ToolCallRow';
 
-export interface UiMessage {
-  id: string;
-  role: 'user' | 'assistant';
-  content: string;
-  /** The assistant's answer while it streams in. */
-  streaming?: boolean;
-  /** The user's message before the server accepted it. */
-  pending?: boolean;
+function Typing() {
+  return (
+    <span className="typing" aria-label="Deputy is working" data-testid="typing">
+      <span />
+      <span />
+      <span />
+    </span>
+  );
 }
 
-export function MessageList({ messages, emptyHint }: { messages: UiMessage[]; emptyHint: string }) {
+function UserMessage({ id, content, pending }: { id: string; content: string; pending?: boolean }) {
+  return (
+    <article
+      className={`message message-user${pending ? ' is-pending' : ''}`}
+      aria-label="You"
+      data-testid="message"
+      data-role="user"
+      data-streaming="false"
+      data-message-id={id}
+    >
+      <div className="message-author">You</div>
+      <div className="message-body" data-testid="message-body">
+        <p className="message-plain">{content}</p>
+      </div>
+    </article>
+  );
+}
+
+/** One assistant message (one model turn). Model output is untrusted: it goes through the safe Markdown renderer. */
+function AssistantMessage({ id, content, streaming }: { id: string; content: string; streaming: boolean }) {
+  return (
+    <article
+      className={`message message-assistant${streaming ? ' is-streaming' : ''}`}
+      aria-label="Deputy"
+      data-testid="message"
+      data-role="assistant"
+      data-streaming={streaming ? 'true' : 'false'}
+      data-message-id={id}
+    >
+      <div className="message-body" data-testid="message-body">
+        {content ? <Markdown text={content} /> : <Typing />}
+        {streaming && content && <span className="cursor" aria-hidden="true" />}
+      </div>
+    </article>
+  );
+}
+
+/** Everything one run showed: its messages and tool calls in order, a pause card, a failure. */
+function RunTurn({ run }: { run: RunView }) {
+  const call = interruptedCall(run);
+  return (
+    <section className="turn" aria-label="Deputy" data-testid="assistant-turn" data-run-id={run.runId} data-run-state={run.status}>
+      <div className="message-author">Deputy</div>
+      {run.parts.map((p) =>
+        p.kind === 'message' ? (
+          p.content || p.streaming ? <AssistantMessage key={`m-${p.id}`} id={p.id} content={p.content} streaming={p.streaming} /> : null
+        ) : (
+          <ToolCallRow key={`t-${p.call.toolCallId}`} call={p.call} />
+        ),
+      )}
+      {isRunWorking(run) && (
+        <div className="turn-working">
+          <Typing />
+        </div>
+      )}
+      {run.status === 'interrupted' && run.interrupt && <InterruptCard interrupt={run.interrupt} call={call} />}
+      {run.status === 'failed' && run.error && (
+        <p className="run-error" data-testid="run-error" data-code={run.error.code}>
+          This answer did not finish: {run.error.message}
+        </p>
+      )}
+    </section>
+  );
+}
+
+export function MessageList({ items, emptyHint }: { items: TimelineItem[]; emptyHint: string }) {
   const end = useRef<HTMLDivElement>(null);
-  const last = messages[messages.length - 1];
+  // Follow new content: scroll when anything in the last item changes.
+  const last = items[items.length - 1];
+  const lastKey =
+    last?.kind === 'run'
+      ? `${last.id}:${last.run.lastSeq}:${last.run.status}`
+      : last
+        ? `${last.kind}:${last.id}`
+        : '';
   useEffect(() => {
     end.current?.scrollIntoView?.({ block: 'end' });
-  }, [messages.length, last?.content]);
+  }, [items.length, lastKey]);
 
-  if (messages.length === 0) {
+  if (items.length === 0) {
     return (
       <div className="messages messages-empty" data-testid="message-list-empty">
         <p>{emptyHint}</p>
@@ -27,33 +102,30 @@ export function MessageList({ messages, emptyHint }: { messages: UiMessage[]; em
   }
   return (
     <div className="messages" role="log" aria-live="polite" aria-label="Conversation" data-testid="message-list">
-      {messages.map((m) => (
-        <article
-          key={m.id}
-          className={`message message-${m.role}${m.streaming ? ' is-streaming' : ''}${m.pending ? ' is-pending' : ''}`}
-          aria-label={m.role === 'user' ? 'You' : 'Deputy'}
-          data-testid="message"
-          data-role={m.role}
-          data-streaming={m.streaming ? 'true' : 'false'}
-          data-message-id={m.id}
-        >
-          <div className="message-author">{m.role === 'user' ? 'You' : 'Deputy'}</div>
-          <div className="message-body" data-testid="message-body">
-            {m.role === 'user' ? (
-              <p className="message-plain">{m.content}</p>
-            ) : m.content ? (
-              <Markdown text={m.content} />
-            ) : (
-              <span className="typing" aria-label="Deputy is answering">
-                <span />
-                <span />
-                <span />
-              </span>
-            )}
-            {m.streaming && m.content && <span className="cursor" aria-hidden="true" />}
-          </div>
-        </article>
-      ))}
+      {items.map((item) => {
+        switch (item.kind) {
+          case 'user':
+            return <UserMessage key={`u-${item.id}`} id={item.id} content={item.content} pending={item.pending} />;
+          case 'assistant':
+            return (
+              <section className="turn" aria-label="Deputy" key={`a-${item.id}`} data-testid="assistant-turn" data-run-state="completed">
+                <div className="message-author">Deputy</div>
+                <AssistantMessage id={item.id} content={item.content} streaming={false} />
+              </section>
+            );
+          case 'run':
+            return <RunTurn key={`r-${item.id}`} run={item.run} />;
+          case 'waiting':
+            return (
+              <section className="turn" aria-label="Deputy" key={item.id} data-testid="assistant-turn" data-run-state="starting">
+                <div className="message-author">Deputy</div>
+                <div className="turn-working">
+                  <Typing />
+                </div>
+              </section>
+            );
+        }
+      })}
       <div ref={end} />
     </div>
   );

@@ -1,14 +1,16 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { ApiClient } from '@/lib/api-client';
 import { AuthError, type UserProfile } from '@/lib/auth';
-import { historyFor, type LocalThread, titleFrom } from '@/lib/db';
+import { historyFor, type LocalMessage, type LocalThread } from '@/lib/db';
 import type { PublicConfig } from '@/lib/protocol';
 import { Composer } from './Composer';
 import { ConversationList } from './ConversationList';
 import { ErrorNotice } from './ErrorNotice';
 import { describeError, type UiError } from './errors';
 import { Header } from './Header';
-import { MessageList, type UiMessage } from './MessageList';
+import { MessageList } from './MessageList';
+import { RunFollower } from './run-follower';
+import { buildTimeline, isRunActive, type PendingSend, type RunView } from './run-state';
 
 interface Props {
   user: UserProfile;
@@ -17,30 +19,106 @@ interface Props {
   onSignOut: () => Promise<void>;
 }
 
-type ChatError = UiError & { retryText?: string };
+type ChatError = UiError & {
+  /** "Send again" sends this text. */
+  retryText?: string;
+  /** "Reconnect" re-attaches to this run. */
+  reconnectRunId?: string;
+};
+
+type ViewMessage = Pick<LocalMessage, 'id' | 'threadId' | 'role' | 'content' | 'createdAt'>;
+
+const sessionGone = (e: unknown) => e instanceof AuthError && (e.code === 'session_ended' || e.code === 'not_signed_in');
 
 export function Workspace({ user, model, api, onSignOut }: Props) {
   const history = useMemo(() => historyFor(user.sub), [user.sub]);
   const [threads, setThreads] = useState<LocalThread[]>([]);
   /** undefined: not decided yet (loading); null: a new, empty conversation. */
   const [currentId, setCurrentId] = useState<string | null | undefined>(undefined);
-  const [messages, setMessages] = useState<UiMessage[]>([]);
+  /** Stored messages of the current conversation (a run's own answers are shown from the run). */
+  const [messages, setMessages] = useState<ViewMessage[]>([]);
+  /** Runs known to this panel (the current conversation's, and any followed live), by run id. */
+  const [runs, setRuns] = useState<ReadonlyMap<string, RunView>>(new Map());
+  /** Messages sent but not yet accepted by the server. */
+  const [pending, setPending] = useState<PendingSend[]>([]);
   const [draft, setDraft] = useState('');
-  const [running, setRunning] = useState(false);
   const [error, setError] = useState<ChatError | null>(null);
   const [syncError, setSyncError] = useState<UiError | null>(null);
   const [showList, setShowList] = useState(false);
   const [signingOut, setSigningOut] = useState(false);
+  const [follower, setFollower] = useState<RunFollower | null>(null);
   /** Thread whose messages are already in `messages` (set while a run creates/extends it; skips a reload). */
   const loadedThread = useRef<string | null | undefined>(undefined);
+  const currentRef = useRef<string | null | undefined>(undefined);
+  currentRef.current = currentId;
+  const messagesRef = useRef<ViewMessage[]>([]);
+  messagesRef.current = messages;
   const mounted = useRef(true);
-  useEffect(() => () => void (mounted.current = false), []);
+  useEffect(() => {
+    mounted.current = true;
+    return () => void (mounted.current = false);
+  }, []);
 
   const refreshThreads = useCallback(async () => {
     const list = await history.listThreads();
     if (mounted.current) setThreads(list);
     return list;
   }, [history]);
+
+  const putRun = useCallback((run: RunView) => setRuns((m) => (m.get(run.runId) === run ? m : new Map(m).set(run.runId, run))), []);
+
+  // One follower per signed-in workspace: it follows runs (several at once) and keeps them in local history.
+  useEffect(() => {
+    const f = new RunFollower({
+      api,
+      history,
+      onRun(run, previous) {
+        if (!mounted.current) return;
+        putRun(run);
+        if (run.status === previous?.status) return;
+        // The conversation list shows running/paused: refresh it once the new status is stored.
+        void f.flush(run.runId).then(refreshThreads);
+        if (run.status === 'failed' && run.error && run.threadId === currentRef.current && run.error.code !== 'run_not_found') {
+          const text = messagesRef.current.find((m) => m.id === run.userMessageId)?.content;
+          setError({
+            title: 'The answer failed',
+            message: `${run.error.message} ${text ? 'You can send your message again.' : 'Try again.'}`,
+            code: run.error.code,
+            retryable: Boolean(text),
+            retryText: text,
+          });
+        }
+      },
+      onConnectionLost(runId, e) {
+        if (!mounted.current || sessionGone(e)) return;
+        const run = f.get(runId);
+        if (run && run.threadId !== currentRef.current) return; // retried when that conversation is opened
+        const described = describeError(e, 'Following the answer');
+        setError({
+          title: 'Connection lost',
+          message: `${described.message} Your request keeps running on the server; reconnect to see the rest.`,
+          code: described.code,
+          retryable: true,
+          reconnectRunId: runId,
+        });
+      },
+      log: (line) => console.warn(`[deputy] ${line}`),
+    });
+    setFollower(f);
+    return () => {
+      setFollower(null);
+      void f.close();
+    };
+  }, [api, history, putRun, refreshThreads]);
+
+  // When the panel opens: re-attach the unfinished runs of recent conversations (Last-Event-ID), so their answers,
+  // tool activity and pauses are current here and in the conversation list.
+  useEffect(() => {
+    if (!follower) return;
+    void history.listThreads().then((list) => {
+      for (const t of list.filter((t) => t.activeRun).slice(0, 10)) void follower.attach(t.activeRun!.runId);
+    });
+  }, [follower, history]);
 
   // Local history first (instant), then the server's list merged in.
   useEffect(() => {
@@ -57,7 +135,7 @@ export function Workspace({ user, model, api, onSignOut }: Props) {
         setSyncError(null);
         setCurrentId((cur) => (cur === null && local.length === 0 && merged.length ? merged[0].id : cur));
       } catch (e) {
-        if (cancelled || (e instanceof AuthError && (e.code === 'session_ended' || e.code === 'not_signed_in'))) return;
+        if (cancelled || sessionGone(e)) return;
         setSyncError(describeError(e, 'Syncing conversations'));
       }
     })();
@@ -66,9 +144,10 @@ export function Workspace({ user, model, api, onSignOut }: Props) {
     };
   }, [api, history, refreshThreads]);
 
-  // Messages of the selected conversation: local first; fetched from the server when we have none locally.
+  // The selected conversation: messages and runs from local history first; an unfinished run is re-attached
+  // (Last-Event-ID); messages are fetched from the server when this browser has none.
   useEffect(() => {
-    if (currentId === undefined) return;
+    if (currentId === undefined || !follower) return;
     if (loadedThread.current === currentId) return;
     loadedThread.current = currentId;
     if (currentId === null) {
@@ -76,137 +155,75 @@ export function Workspace({ user, model, api, onSignOut }: Props) {
       return;
     }
     let cancelled = false;
+    let finished = false;
     void (async () => {
-      const local = await history.listMessages(currentId);
+      const [local, stored] = await Promise.all([history.listMessages(currentId), history.listRuns(currentId)]);
       if (cancelled) return;
-      setMessages(local.map(({ id, role, content }) => ({ id, role, content })));
-      if (local.length > 0) return;
+      const views = stored.map((r) => follower.adopt(r));
+      setMessages(local);
+      setRuns((m) => {
+        const next = new Map(m);
+        for (const v of views) next.set(v.runId, v);
+        return next;
+      });
+      for (const v of views) if (isRunActive(v)) void follower.attach(v.runId);
+      if (local.length > 0) {
+        finished = true;
+        return;
+      }
       try {
         const detail = await api.getThread(currentId);
         await history.putMessages(detail.messages);
         if (cancelled) return;
-        setMessages(detail.messages.map(({ id, role, content }) => ({ id, role, content })));
+        setMessages(detail.messages);
       } catch (e) {
-        if (!cancelled && !(e instanceof AuthError && e.code === 'session_ended')) {
-          setError(describeError(e, 'Loading the conversation'));
-        }
+        if (!cancelled && !sessionGone(e)) setError(describeError(e, 'Loading the conversation'));
       }
+      finished = true;
     })();
     return () => {
       cancelled = true;
+      if (!finished && loadedThread.current === currentId) loadedThread.current = undefined;
     };
-  }, [currentId, api, history]);
+  }, [currentId, api, history, follower]);
 
   const send = useCallback(
     async (text: string) => {
       const message = text.trim();
-      if (!message || running) return;
+      if (!message || !follower) return;
+      const threadId = currentRef.current ?? null;
       setError(null);
-      setRunning(true);
       setDraft('');
       const clientMessageId = crypto.randomUUID();
-      const startedAt = new Date().toISOString();
-      let threadId = currentId ?? undefined;
-      let userMessageId: string | undefined;
-      /** UI id of the answer: a placeholder until message.completed gives the server's id. */
-      let assistantId = `pending-${clientMessageId}`;
-      let acceptedByServer = false;
-      setMessages((m) => [
-        ...m,
-        { id: clientMessageId, role: 'user', content: message, pending: true },
-        { id: assistantId, role: 'assistant', content: '', streaming: true },
-      ]);
-      // React runs updaters later: capture the id now, not when the updater runs.
-      const patchAssistant = (patch: (m: UiMessage) => UiMessage) => {
-        const id = assistantId;
-        setMessages((list) => list.map((m) => (m.id === id ? patch(m) : m)));
-      };
-
+      setPending((p) => [...p, { clientMessageId, threadId, content: message }]);
+      const dropPending = () => setPending((p) => p.filter((x) => x.clientMessageId !== clientMessageId));
       try {
-        for await (const ev of api.chat({ threadId, clientMessageId, message })) {
-          switch (ev.type) {
-            case 'run.started': {
-              acceptedByServer = true;
-              threadId = ev.threadId;
-              userMessageId = ev.userMessageId;
-              const existing = await history.getThread(ev.threadId);
-              await history.upsertThread({
-                id: ev.threadId,
-                title: existing?.title ?? titleFrom(message),
-                createdAt: existing?.createdAt ?? startedAt,
-                updatedAt: startedAt,
-              });
-              await history.putMessages([
-                { id: ev.userMessageId, threadId: ev.threadId, role: 'user', content: message, createdAt: startedAt },
-              ]);
-              loadedThread.current = ev.threadId;
-              setCurrentId(ev.threadId);
-              setMessages((list) => list.map((m) => (m.id === clientMessageId ? { ...m, id: ev.userMessageId, pending: false } : m)));
-              void refreshThreads();
-              break;
-            }
-            case 'message.delta': {
-              patchAssistant((m) => ({ ...m, content: m.content + ev.delta }));
-              break;
-            }
-            case 'message.completed': {
-              const done = ev.message;
-              // Keep user-before-assistant order even if the server's clock is behind ours.
-              if (userMessageId && done.createdAt <= startedAt) {
-                const fixed = new Date(new Date(done.createdAt).getTime() - 1).toISOString();
-                await history.putMessages([{ id: userMessageId, threadId: done.threadId, role: 'user', content: message, createdAt: fixed }]);
-              }
-              await history.putMessages([done]);
-              await history.upsertThread({
-                ...((await history.getThread(done.threadId)) ?? { id: done.threadId, title: titleFrom(message), createdAt: startedAt }),
-                updatedAt: done.createdAt > startedAt ? done.createdAt : startedAt,
-              });
-              patchAssistant(() => ({ id: done.id, role: 'assistant', content: done.content, streaming: false }));
-              assistantId = done.id;
-              break;
-            }
-            case 'run.failed': {
-              setError({
-                title: 'The answer failed',
-                message: `${ev.error.message} You can send your message again.`,
-                code: ev.error.code,
-                retryable: true,
-                retryText: message,
-              });
-              break;
-            }
-            case 'run.completed':
-              break;
+        await follower.send({ threadId: threadId ?? undefined, clientMessageId, message }, (ev, run) => {
+          if (!mounted.current) return;
+          putRun(run);
+          dropPending();
+          // Still looking at the conversation the message was sent from: show it there (a new one gets its id).
+          if ((currentRef.current ?? null) === threadId) {
+            loadedThread.current = ev.threadId;
+            setCurrentId(ev.threadId);
+            const userMessage: ViewMessage = { id: ev.userMessageId, threadId: ev.threadId, role: 'user', content: message, createdAt: run.startedAt };
+            setMessages((list) => (threadId === null ? [userMessage] : [...list.filter((m) => m.id !== userMessage.id), userMessage]));
           }
-        }
+          void refreshThreads();
+        });
       } catch (e) {
         if (!mounted.current) return;
-        if (e instanceof AuthError && e.code === 'session_ended') {
-          // The signed-out view takes over (with "Your session ended — sign in again").
-          return;
-        }
+        dropPending();
+        if (e instanceof AuthError && e.code === 'session_ended') return; // the signed-out view takes over
+        // Nothing was stored: put the text back so the user can send it again.
         const described = describeError(e, 'Sending');
-        if (!acceptedByServer) {
-          // Nothing was stored: put the text back so the user can send it again.
-          setMessages((list) => list.filter((m) => m.id !== clientMessageId));
-          setDraft((d) => d || message);
+        setDraft((d) => d || message);
+        if ((currentRef.current ?? null) === threadId) {
           setError({ ...described, message: `${described.message} Your message was not sent.` });
-        } else {
-          setError({ ...described, retryText: undefined });
-        }
-      } finally {
-        if (mounted.current) {
-          // Drop an empty assistant placeholder (failed before any text), stop the cursor on a partial answer.
-          const id = assistantId;
-          setMessages((list) =>
-            list.filter((m) => !(m.id === id && m.streaming && !m.content)).map((m) => (m.id === id ? { ...m, streaming: false } : m)),
-          );
-          setRunning(false);
-          void refreshThreads();
         }
       }
     },
-    [api, currentId, history, refreshThreads, running],
+    [follower, putRun, refreshThreads],
   );
 
   const newConversation = () => {
@@ -233,6 +250,25 @@ export function Workspace({ user, model, api, onSignOut }: Props) {
   };
 
   const current = threads.find((t) => t.id === currentId);
+  const here = currentId ?? null;
+  const threadRuns = useMemo(() => (here ? [...runs.values()].filter((r) => r.threadId === here) : []), [runs, here]);
+  const threadPending = useMemo(() => pending.filter((p) => p.threadId === here), [pending, here]);
+  const items = useMemo(
+    () => buildTimeline(here ? messages.filter((m) => m.threadId === here) : [], threadRuns, threadPending),
+    [messages, threadRuns, threadPending, here],
+  );
+  // One request at a time per conversation; other conversations stay usable.
+  const busy = threadPending.length > 0 || threadRuns.some((r) => r.status === 'running');
+
+  const retry = error?.reconnectRunId
+    ? () => {
+        const id = error.reconnectRunId!;
+        setError(null);
+        void follower?.attach(id);
+      }
+    : error?.retryText
+      ? () => void send(error.retryText!)
+      : undefined;
 
   return (
     <div className="workspace" data-testid="workspace">
@@ -251,7 +287,7 @@ export function Workspace({ user, model, api, onSignOut }: Props) {
         <span className="toolbar-title" title={current?.title}>
           {current?.title ?? 'New conversation'}
         </span>
-        <button type="button" className="btn btn-small" onClick={newConversation} disabled={running} data-testid="new-conversation">
+        <button type="button" className="btn btn-small" onClick={newConversation} data-testid="new-conversation">
           + New
         </button>
       </div>
@@ -264,23 +300,30 @@ export function Workspace({ user, model, api, onSignOut }: Props) {
       <div className="main-area">
         {showList && (
           <div className="drawer" id="conversation-drawer" data-testid="conversation-drawer">
-            <ConversationList threads={threads} currentId={currentId ?? null} disabled={running} onSelect={selectThread} />
+            <ConversationList threads={threads} currentId={here} disabled={false} onSelect={selectThread} />
           </div>
         )}
         <MessageList
-          messages={messages}
+          items={items}
           emptyHint={`Ask Deputy anything. Answers come from the ${model.offline ? 'offline model' : 'model'} ${model.name}.`}
         />
       </div>
       {error && (
         <ErrorNotice
           error={error}
-          onRetry={error.retryText ? () => void send(error.retryText!) : undefined}
-          retryLabel="Send again"
+          onRetry={retry}
+          retryLabel={error.reconnectRunId ? 'Reconnect' : 'Send again'}
           onDismiss={() => setError(null)}
         />
       )}
-      <Composer value={draft} onChange={setDraft} onSend={() => void send(draft)} busy={running} />
+      <Composer
+        value={draft}
+        onChange={setDraft}
+        onSend={() => void send(draft)}
+        busy={busy}
+        busyLabel={threadPending.length > 0 ? 'Sending…' : 'Working…'}
+        disabled={!follower}
+      />
     </div>
   );
 }

@@ -113,14 +113,27 @@ export async function fetchPublicConfig(baseUrl: string, fetchImpl: FetchLike = 
   return parseJson(res, PublicConfig, 'its configuration');
 }
 
+/** A run event with the SSE frame's `id:` (the run's event sequence number, for `Last-Event-ID`). */
+export interface SequencedRunEvent {
+  /** undefined when the frame had no numeric id. */
+  seq?: number;
+  event: RunEvent;
+}
+
+/** Events after which the server stops sending: the run ended, or paused on an interrupt. */
+export function endsStream(event: RunEvent): boolean {
+  return event.type === 'run.completed' || event.type === 'run.failed' || event.type === 'run.interrupted';
+}
+
 /**
- * Parses an SSE byte stream into RunEvents. Frames that are not valid JSON, fail the RunEvent schema, or whose
- * `event:` name disagrees with the data's `type` are skipped and reported through `onInvalidEvent`.
+ * Parses an SSE byte stream into RunEvents with their sequence numbers. Frames that are not valid JSON, fail the
+ * RunEvent schema, or whose `event:` name disagrees with the data's `type` are skipped and reported through
+ * `onInvalidEvent`.
  */
-export async function* parseRunEvents(
+export async function* parseRunEventFrames(
   body: ReadableStream<Uint8Array>,
   options: { onInvalidEvent?: (info: InvalidEventInfo) => void } = {},
-): AsyncGenerator<RunEvent> {
+): AsyncGenerator<SequencedRunEvent> {
   const reader = body
     .pipeThrough(new TextDecoderStream() as unknown as TransformStream<Uint8Array, string>)
     .pipeThrough(new EventSourceParserStream())
@@ -146,7 +159,8 @@ export async function* parseRunEvents(
         invalid(`event name "${value.event}" does not match data type "${parsed.data.type}"`);
         continue;
       }
-      yield parsed.data;
+      const seq = value.id !== undefined && /^\d+$/.test(value.id) ? Number(value.id) : undefined;
+      yield { seq, event: parsed.data };
     }
   } finally {
     // Stops the pipe and the underlying response body when the consumer stops early.
@@ -155,12 +169,31 @@ export async function* parseRunEvents(
   }
 }
 
+/** Parses an SSE byte stream into RunEvents (without sequence numbers); see `parseRunEventFrames`. */
+export async function* parseRunEvents(
+  body: ReadableStream<Uint8Array>,
+  options: { onInvalidEvent?: (info: InvalidEventInfo) => void } = {},
+): AsyncGenerator<RunEvent> {
+  for await (const { event } of parseRunEventFrames(body, options)) yield event;
+}
+
 export interface ApiClient {
   me(): Promise<Me>;
   listThreads(): Promise<z.infer<typeof ThreadList>>;
   getThread(id: string): Promise<z.infer<typeof ThreadDetail>>;
-  /** POST /v1/chat: yields the run's events until run.completed / run.failed; throws if the stream breaks before. */
+  /**
+   * POST /v1/chat: yields the run's events with their sequence numbers until the run completes, fails or pauses
+   * (run.interrupted); throws `stream_interrupted` if the stream ends before that.
+   */
+  chatEvents(request: ChatRequest, options?: ChatOptions): AsyncGenerator<SequencedRunEvent>;
+  /** `chatEvents` without sequence numbers. */
   chat(request: ChatRequest, options?: ChatOptions): AsyncGenerator<RunEvent>;
+  /**
+   * GET /v1/runs/:id/events with `Last-Event-ID: afterSeq`: replays the events after `afterSeq`, then follows live
+   * ones until the run completes, fails or pauses. A paused or finished run with nothing new ends the stream
+   * without events (not an error); a stream that breaks throws `stream_interrupted`.
+   */
+  runEvents(runId: string, afterSeq: number, options?: ChatOptions): AsyncGenerator<SequencedRunEvent>;
 }
 
 export function createApiClient(options: ApiClientOptions): ApiClient {
@@ -194,7 +227,29 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     return res;
   }
 
-  return {
+  /** Yields a run's events from an SSE response; returns true when the run ended or paused within the stream. */
+  async function* follow(res: Response, chatOptions: ChatOptions): AsyncGenerator<SequencedRunEvent, boolean> {
+    const type = res.headers.get('content-type') ?? '';
+    if (!type.startsWith('text/event-stream') || !res.body) {
+      await res.body?.cancel().catch(() => {});
+      throw new ApiError(res.status, 'invalid_response', 'The server did not answer with an event stream.');
+    }
+    try {
+      for await (const frame of parseRunEventFrames(res.body, { onInvalidEvent: chatOptions.onInvalidEvent })) {
+        yield frame;
+        if (endsStream(frame.event)) return true;
+      }
+    } catch (e) {
+      if (e instanceof DOMException && e.name === 'AbortError') throw e;
+      if (chatOptions.signal?.aborted) throw e;
+      throw new ApiError(0, 'stream_interrupted', 'The connection broke while the answer was streaming.', undefined, {
+        cause: e,
+      });
+    }
+    return false;
+  }
+
+  const client: ApiClient = {
     async me() {
       return parseJson(await authorized('/v1/me', { headers: { Accept: 'application/json' } }), Me, 'your profile');
     },
@@ -208,7 +263,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
         'the conversation',
       );
     },
-    async *chat(request, chatOptions = {}) {
+    async *chatEvents(request, chatOptions = {}) {
       const body = ChatRequest.parse(request);
       const res = await authorized('/v1/chat', {
         method: 'POST',
@@ -216,30 +271,21 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
         body: JSON.stringify(body),
         signal: chatOptions.signal,
       });
-      const type = res.headers.get('content-type') ?? '';
-      if (!type.startsWith('text/event-stream') || !res.body) {
-        await res.body?.cancel().catch(() => {});
-        throw new ApiError(res.status, 'invalid_response', 'The server did not answer with an event stream.');
-      }
-      let finished = false;
-      try {
-        for await (const event of parseRunEvents(res.body, { onInvalidEvent: chatOptions.onInvalidEvent })) {
-          yield event;
-          if (event.type === 'run.completed' || event.type === 'run.failed') {
-            finished = true;
-            return;
-          }
-        }
-      } catch (e) {
-        if (e instanceof DOMException && e.name === 'AbortError') throw e;
-        if (chatOptions.signal?.aborted) throw e;
-        throw new ApiError(0, 'stream_interrupted', 'The connection broke while the answer was streaming. Try again.', undefined, {
-          cause: e,
-        });
-      }
-      if (!finished) {
-        throw new ApiError(0, 'stream_interrupted', 'The answer stream ended before the run finished. Try again.');
+      const ended = yield* follow(res, chatOptions);
+      if (!ended) {
+        throw new ApiError(0, 'stream_interrupted', 'The answer stream ended before the run finished.');
       }
     },
+    async *chat(request, chatOptions = {}) {
+      for await (const { event } of client.chatEvents(request, chatOptions)) yield event;
+    },
+    async *runEvents(runId, afterSeq, chatOptions = {}) {
+      const res = await authorized(`/v1/runs/${encodeURIComponent(runId)}/events`, {
+        headers: { Accept: 'text/event-stream', 'Last-Event-ID': String(Math.max(0, Math.floor(afterSeq))) },
+        signal: chatOptions.signal,
+      });
+      yield* follow(res, chatOptions);
+    },
   };
+  return client;
 }

@@ -1,7 +1,10 @@
 /**
  * Page-object helpers for the side panel (e2e tests and the demo runner). They use the panel's stable test ids:
  * sign-in, sign-out, profile-name, profile-email, model-badge, new-conversation, conversations-toggle,
- * conversation-item, message-list, message (data-role, data-streaming), composer, send, error, auth-notice.
+ * conversation-item, message-list, message (data-role, data-streaming), composer, send, error, auth-notice,
+ * assistant-turn (data-run-state: starting | running | interrupted | completed | failed),
+ * tool-call (data-tool, data-state: proposed | running | done | failed | denied | paused), tool-call-summary,
+ * tool-call-decision, tool-call-outcome, interrupt-card (data-kind).
  */
 import type { BrowserContext, Page } from 'playwright-core';
 
@@ -85,7 +88,11 @@ export interface Answer {
   snapshots: string[];
 }
 
-/** Waits until a new assistant message has finished streaming; returns its text. Throws on an inline error. */
+/**
+ * Waits until a new assistant message has finished streaming and no run of the conversation is still working
+ * (a run with tools can write several messages); returns the last message's text. Throws on an inline error, and
+ * when the run paused on an interrupt instead of answering (use `waitForInterrupt` for those).
+ */
 export async function waitForAnswer(panel: Page, opts: { assistantCountBefore?: number; timeout?: number } = {}): Promise<Answer> {
   const before = opts.assistantCountBefore ?? 0;
   const timeout = opts.timeout ?? 60_000;
@@ -93,10 +100,23 @@ export async function waitForAnswer(panel: Page, opts: { assistantCountBefore?: 
     (n) => {
       const err = document.querySelector('[data-testid="error"]');
       if (err) return { error: err.textContent ?? 'error' };
+      const working = document.querySelector(
+        '[data-testid="assistant-turn"][data-run-state="running"], [data-testid="assistant-turn"][data-run-state="starting"]',
+      );
+      if (working) return false;
+      const turns = document.querySelectorAll('[data-testid="assistant-turn"]');
+      const lastTurn = turns[turns.length - 1];
       const done = document.querySelectorAll('[data-testid="message"][data-role="assistant"][data-streaming="false"]');
       const streaming = document.querySelector('[data-testid="message"][data-role="assistant"][data-streaming="true"]');
       if (done.length > n && !streaming) {
         return { text: done[done.length - 1].querySelector('[data-testid="message-body"]')?.textContent ?? '' };
+      }
+      if (lastTurn?.getAttribute('data-run-state') === 'interrupted') {
+        const card = lastTurn.querySelector('[data-testid="interrupt-card"]');
+        return { error: `the run paused (${card?.getAttribute('data-kind') ?? 'interrupt'}) instead of answering` };
+      }
+      if (lastTurn?.getAttribute('data-run-state') === 'failed') {
+        return { error: lastTurn.querySelector('[data-testid="run-error"]')?.textContent ?? 'the run failed' };
       }
       return false;
     },
@@ -111,6 +131,85 @@ export async function waitForAnswer(panel: Page, opts: { assistantCountBefore?: 
     return w.__deputySnapshots ?? [];
   });
   return { text: result.text ?? '', snapshots };
+}
+
+export type ToolCallState = 'proposed' | 'running' | 'done' | 'failed' | 'denied' | 'paused';
+
+export interface ToolCallRowInfo {
+  state: ToolCallState;
+  summary: string;
+  decision: string;
+  outcome: string;
+  tier: string;
+}
+
+const FINAL_TOOL_STATES: ToolCallState[] = ['done', 'failed', 'denied', 'paused'];
+
+/**
+ * Waits until the last `tool-call` row of tool `name` is in `state`. Fails fast (with what the row says) when the row
+ * settles in another final state, or the panel shows an error.
+ */
+export async function waitForToolCall(panel: Page, name: string, state: ToolCallState, timeout = 60_000): Promise<ToolCallRowInfo> {
+  const handle = await panel.waitForFunction(
+    ({ name, state, finals }) => {
+      const err = document.querySelector('[data-testid="error"]');
+      if (err) return { error: err.textContent ?? 'error' };
+      const rows = Array.from(document.querySelectorAll('[data-testid="tool-call"]')).filter((r) => r.getAttribute('data-tool') === name);
+      const row = rows[rows.length - 1];
+      if (!row) return false;
+      const text = (id: string) => row.querySelector(`[data-testid="${id}"]`)?.textContent?.trim() ?? '';
+      const info = {
+        state: row.getAttribute('data-state') ?? '',
+        summary: text('tool-call-summary'),
+        decision: text('tool-call-decision'),
+        outcome: text('tool-call-outcome'),
+        tier: text('tool-call-tier'),
+      };
+      if (info.state === state) return { info };
+      if (finals.includes(info.state)) return { error: `${name} ended ${info.state}: ${info.decision} ${info.outcome}`.trim() };
+      return false;
+    },
+    { name, state, finals: FINAL_TOOL_STATES as string[] },
+    { timeout, polling: 50 },
+  );
+  const result = (await handle.jsonValue()) as { info?: ToolCallRowInfo; error?: string };
+  if (result.error) throw new Error(`Waiting for ${name} to be ${state}: ${result.error}`);
+  return result.info!;
+}
+
+export interface InterruptCardInfo {
+  kind: string;
+  title: string;
+  text: string;
+}
+
+/** Waits for an `interrupt-card` of `kind` (in the last paused turn); fails fast on an inline error. */
+export async function waitForInterrupt(
+  panel: Page,
+  kind: 'approval_required' | 'connection_required' | 'step_up_required',
+  timeout = 60_000,
+): Promise<InterruptCardInfo> {
+  const handle = await panel.waitForFunction(
+    (kind) => {
+      const err = document.querySelector('[data-testid="error"]');
+      if (err) return { error: err.textContent ?? 'error' };
+      const cards = Array.from(document.querySelectorAll('[data-testid="interrupt-card"]'));
+      const card = cards.reverse().find((c) => c.getAttribute('data-kind') === kind);
+      if (!card) return false;
+      return {
+        info: {
+          kind,
+          title: card.querySelector('.interrupt-title')?.textContent?.trim() ?? '',
+          text: card.textContent ?? '',
+        },
+      };
+    },
+    kind,
+    { timeout, polling: 50 },
+  );
+  const result = (await handle.jsonValue()) as { info?: InterruptCardInfo; error?: string };
+  if (result.error) throw new Error(`Waiting for a ${kind} card: ${result.error}`);
+  return result.info!;
 }
 
 /** Sends `text` and waits for the complete answer. */

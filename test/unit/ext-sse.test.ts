@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { ApiError, createApiClient, type InvalidEventInfo, parseRunEvents } from '../../lib/api-client';
+import { ApiError, createApiClient, type InvalidEventInfo, parseRunEventFrames, parseRunEvents } from '../../lib/api-client';
 import type { RunEvent } from '../../lib/protocol';
 
 const runId = '6f1c1f8e-3f3b-4d7e-9a55-0a4b7f1f2a01';
@@ -151,5 +151,52 @@ describe('api client', () => {
       },
     });
     await expect(api.me()).rejects.toMatchObject({ code: 'network_error', message: expect.stringMatching(/localhost:9/) });
+  });
+
+  it('yields sequence numbers with chatEvents, and a pause (run.interrupted) ends the stream without an error', async () => {
+    const paused = [
+      frame(1, 'run.started', { type: 'run.started', runId, threadId, userMessageId, model: 'deputy-offline-1' }),
+      frame(2, 'tool.proposed', { type: 'tool.proposed', runId, call: { toolCallId: 'c', name: 'delete_project', tier: 'high', arguments: { projectId: 'x' }, summary: 'Delete x' } }),
+      frame(3, 'tool.decided', { type: 'tool.decided', runId, toolCallId: 'c', decision: { kind: 'need_approval', reason: 'high-risk' } }),
+      frame(4, 'run.interrupted', { type: 'run.interrupted', runId, interrupt: { kind: 'approval_required', toolCallId: 'c', reason: 'high-risk' } }),
+    ].join('');
+    const api = createApiClient({ baseUrl: 'http://x', getAccessToken: async () => 't', fetch: async () => sseResponse(paused) });
+    const seen: string[] = [];
+    for await (const { seq, event } of api.chatEvents({ message: 'delete x' })) seen.push(`${seq}:${event.type}`);
+    expect(seen).toEqual(['1:run.started', '2:tool.proposed', '3:tool.decided', '4:run.interrupted']);
+  });
+
+  it('re-attaches with Last-Event-ID and yields the replayed events with their ids', async () => {
+    const fetch = vi.fn(async (url: string, init?: RequestInit) => {
+      const headers = new Headers(init?.headers);
+      expect(url).toBe(`http://x/v1/runs/${runId}/events`);
+      expect(headers.get('Last-Event-ID')).toBe('5');
+      expect(headers.get('Authorization')).toBe('Bearer t');
+      return sseResponse(frames.slice(frames.indexOf('id: 6')));
+    });
+    const api = createApiClient({ baseUrl: 'http://x', getAccessToken: async () => 't', fetch });
+    const seqs: (number | undefined)[] = [];
+    for await (const { seq } of api.runEvents(runId, 5)) seqs.push(seq);
+    expect(seqs).toEqual([6, 7, 8]);
+  });
+
+  it('a re-attach stream that ends with nothing new (a paused run) is not an error', async () => {
+    const api = createApiClient({ baseUrl: 'http://x', getAccessToken: async () => 't', fetch: async () => sseResponse('') });
+    const seen: unknown[] = [];
+    for await (const e of api.runEvents(runId, 9)) seen.push(e);
+    expect(seen).toEqual([]);
+  });
+
+  it('a run the server does not know is a 404 ApiError', async () => {
+    const api = createApiClient({ baseUrl: 'http://x', getAccessToken: async () => 't', fetch: async () => problemResponse(404, 'not_found', 'The run was not found.') });
+    await expect(api.runEvents(runId, 0).next()).rejects.toMatchObject({ status: 404, code: 'not_found' });
+  });
+});
+
+describe('parseRunEventFrames', () => {
+  it('gives each event the frame id as its sequence number', async () => {
+    const seqs: (number | undefined)[] = [];
+    for await (const f of parseRunEventFrames(byteStream(frames, 4))) seqs.push(f.seq);
+    expect(seqs).toEqual([1, 2, 6, 7, 8]);
   });
 });
