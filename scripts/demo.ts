@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import type { BrowserContext, Page } from 'playwright-core';
 import { startStack, type RunningStack } from '../backend/src/stack';
 import { launchWithExtension, type ExtensionSession } from '../test/helpers/browser';
-import { ask, messageCount, newConversation, signIn, signOut } from '../test/helpers/panel';
+import { ask, messageCount, newConversation, sendMessage, signIn, signOut, waitForInterrupt, waitForToolCall } from '../test/helpers/panel';
 
 interface Step { name: string; ok: boolean; ms: number; error?: string }
 
@@ -58,6 +58,29 @@ const scenarios: Record<string, (d: DemoContext) => Promise<void>> = {
     await d.step('sign out', () => signOut(panel));
     await d.shot(panel, '06-signed-out-again');
   },
+};
+
+scenarios.tools = async (d) => {
+  const alice = d.stack.users.find((u) => u.email.startsWith('alice'))!;
+  const panel = await d.step('open side panel', () => d.session.openPanel());
+  await d.step('sign in', () => signIn(panel, d.context, alice));
+  const listed = await d.step('ask: list my projects', async () => {
+    const a = await ask(panel, 'list my projects');
+    await waitForToolCall(panel, 'list_projects', 'done');
+    return a;
+  });
+  if (!listed.text.includes('Website relaunch')) throw new Error('the answer does not list Website relaunch');
+  await d.shot(panel, '01-list-projects');
+  await d.step('ask: add a task', async () => {
+    await ask(panel, "add a task 'Write launch post' to Website relaunch");
+    await waitForToolCall(panel, 'create_task', 'done');
+  });
+  await d.shot(panel, '02-add-task');
+  await d.step('ask: delete a project → approval needed', async () => {
+    await sendMessage(panel, 'delete the project Security audit Q4');
+    await waitForInterrupt(panel, 'approval_required');
+  });
+  await d.shot(panel, '03-approval-needed');
 };
 
 const { values } = parseArgs({ options: { scenario: { type: 'string', default: 'chat' }, out: { type: 'string', default: 'demo-output' } } });

@@ -57,6 +57,9 @@ export async function launchWithExtension(options: LaunchOptions): Promise<Exten
       '--no-first-run',
     ],
   });
+  // Functions passed to page.evaluate from code run by tsx carry esbuild's `__name(...)` wrappers (keepNames);
+  // give pages a no-op `__name` so the same helpers work under tsx (demo runner) and Vitest.
+  await context.addInitScript({ content: 'globalThis.__name ??= (fn) => fn;' });
 
   try {
     const serviceWorker =
