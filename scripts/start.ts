@@ -33,6 +33,7 @@ const lines = [
   `  backend        ${stack.backendUrl}`,
   stack.idpUrl ? `  identity (IdP) ${stack.idpUrl}   (Auth0-compatible emulator; demo users at ${stack.idpUrl}/demo-users)` : '  identity       AUTH0_DOMAIN from the environment',
   stack.modelUrl ? `  model          ${stack.modelUrl}   (offline, deterministic)` : '  model          OPENAI_* from the environment',
+  stack.projectsUrl ? `  projects API   ${stack.projectsUrl}   (demo first-party API the agent acts on)` : '  projects API   PROJECTS_API_URL from the environment',
   `  data           ${dataDir}`,
   `  extension      ${extensionDir}   (id ${EXTENSION_ID})`,
   ...(stack.users.length
