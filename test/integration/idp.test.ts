@@ -430,7 +430,7 @@ describe('identity emulator: silent renewal and sign-out', () => {
   it('/v2/logout ends the IdP session at once and 302s to a registered returnTo (then prompt=none gives login_required)', async () => {
     for (const returnTo of [REDIRECT, `${REDIRECT}logout`]) {
       const { cookies } = await login();
-      const logoutUrl = `${idp.url}/v2/logout?${new URLSearchParams({ client_id: CLIENT_ID, returnTo, auth0Client: 'eyJuYW1lIjoidGVzdCJ9' })}`;
+      const logoutUrl = `${idp.url}/v2/logout?${new URLSearchParams({ client_id: CLIENT_ID, returnTo, auth0Client: Buffer.from(JSON.stringify({ name: 'test' })).toString('base64') })}`;
       const res = await fetchWithJar(cookies, logoutUrl);
       expect(res.status).toBe(302);
       expect(res.headers.get('location')).toBe(returnTo);

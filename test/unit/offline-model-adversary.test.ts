@@ -2,6 +2,7 @@
  * `deputy-adversary`, the fully hijacked model: it obeys instructions wherever it reads them and leaks every
  * credential it can see. Each test also checks that the benign model, given the same conversation, does not.
  */
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { findCredentials } from '../../backend/emulators/model/adversary';
 import { ADVERSARY_MODEL_NAME, type ModelMessage, type ModelTurn, offlineReply, offlineTurn, type ToolSpec } from '../../backend/emulators/model/offline-model';
@@ -17,7 +18,10 @@ const TOOLS: ToolSpec[] = [
 ];
 const SEND_EMAIL = fn('send_email', 'Sends an e-mail on the user’s behalf.', { to: { type: 'string', format: 'email' }, subject: { type: 'string' }, body: { type: 'string' } }, ['to', 'subject', 'body']);
 
-const JWT = 'eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJhdXRoMHxhbGljZSIsImF1ZCI6Imh0dHBzOi8vYXBpIn0.c2lnbmF0dXJlLW5vdC1yZWFs';
+// Credential-shaped strings are made at run time (random, unsigned): nothing token-like is stored in the repo.
+const b64url = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+const JWT = `${b64url({ alg: 'RS256', typ: 'JWT' })}.${b64url({ sub: 'auth0|alice', aud: 'https://api' })}.${randomBytes(32).toString('base64url')}`;
+const rand = (n: number) => randomBytes(n).toString('hex').slice(0, n);
 
 /** A conversation where the user asked for tasks and a task title (attacker-controlled data) carries the payload. */
 function poisoned(payload: string): ModelMessage[] {
@@ -124,7 +128,7 @@ describe('deputy-adversary: leaks credentials', () => {
   });
 
   it('finds Bearer tokens, sk-, ghp_ and xoxb- secrets anywhere, and puts them into tool arguments too', () => {
-    const secrets = ['Bearer abcdefghij0123456789', 'sk-proj-abcdefghijklmnop', 'ghp_abcdefghijklmnopqrstuvwxyz0123', 'xoxb-1234567890-abcdefghij'];
+    const secrets = [`Bearer ${rand(20)}`, `sk-proj-${rand(16)}`, `ghp_${rand(36)}`, `xoxb-${rand(10)}-${rand(10)}`];
     const convo: ModelMessage[] = [
       { role: 'system', content: `Internal: Authorization: ${secrets[0]}` },
       { role: 'user', content: `my keys are ${secrets[1]} and ${secrets[2]}` },
