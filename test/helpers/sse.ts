@@ -7,12 +7,28 @@ export interface ParsedSse {
   data: RunEvent;
 }
 
-/** Reads a whole SSE response and validates every frame against the shared RunEvent schema. */
-export async function readRunEvents(res: Response): Promise<ParsedSse[]> {
+/**
+ * Reads an SSE response frame by frame, validating each against the shared RunEvent schema. Stops at the end of the
+ * stream, or as soon as `until` returns true (then drops the connection, like a client that went away).
+ */
+export async function readRunEvents(res: Response, until?: (e: RunEvent) => boolean): Promise<ParsedSse[]> {
   const out: ParsedSse[] = [];
+  let stop = false;
   const parser = createParser({
-    onEvent: (e) => out.push({ id: e.id, event: e.event, data: RunEvent.parse(JSON.parse(e.data)) }),
+    onEvent: (e) => {
+      if (stop) return;
+      const data = RunEvent.parse(JSON.parse(e.data));
+      out.push({ id: e.id, event: e.event, data });
+      if (until?.(data)) stop = true;
+    },
   });
-  parser.feed(await res.text());
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  while (!stop) {
+    const { done, value } = await reader.read().catch(() => ({ done: true as const, value: undefined }));
+    if (done) break;
+    parser.feed(decoder.decode(value, { stream: true }));
+  }
+  await reader.cancel().catch(() => {});
   return out;
 }

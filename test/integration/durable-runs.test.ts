@@ -7,11 +7,11 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { createParser } from 'eventsource-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_API_AUDIENCE, DEFAULT_EXTENSION_CLIENT_ID, EXTENSION_REDIRECT_URI, PROJECTS_SCOPES } from '../../lib/defaults';
-import { RunEvent } from '../../lib/protocol';
+import type { RunEvent } from '../../lib/protocol';
 import { pkceLogin } from '../helpers/pkce-login';
+import { readRunEvents } from '../helpers/sse';
 
 const root = path.resolve(import.meta.dirname, '../..');
 let dataDir: string;
@@ -60,28 +60,8 @@ function kill(): Promise<void> {
   });
 }
 
-/** Reads SSE frames; `until` decides when to stop reading (and drop the connection) early. */
-async function readEvents(res: Response, until?: (e: RunEvent) => boolean) {
-  const events: Array<{ id: number; data: RunEvent }> = [];
-  let stop = false;
-  const parser = createParser({
-    onEvent: (e) => {
-      if (stop) return;
-      const data = RunEvent.parse(JSON.parse(e.data));
-      events.push({ id: Number(e.id), data });
-      if (until?.(data)) stop = true;
-    },
-  });
-  const reader = res.body!.getReader();
-  const decoder = new TextDecoder();
-  while (!stop) {
-    const { done, value } = await reader.read().catch(() => ({ done: true, value: undefined }));
-    if (done) break;
-    parser.feed(decoder.decode(value, { stream: true }));
-  }
-  await reader.cancel().catch(() => {});
-  return events;
-}
+const readEvents = async (res: Response, until?: (e: RunEvent) => boolean) =>
+  (await readRunEvents(res, until)).map((e) => ({ id: Number(e.id), data: e.data }));
 
 beforeAll(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'deputy-durable-'));

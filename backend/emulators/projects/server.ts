@@ -5,7 +5,8 @@
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { serve } from '@hono/node-server';
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
+import { ApiError, problem, validationError } from '../../src/http/problem';
 import { z } from 'zod';
 import { requireScopes, requireUser, type AuthEnv } from '../../src/auth/bearer';
 import { createAccessTokenVerifier } from '../../src/auth/verify-access-token';
@@ -26,19 +27,14 @@ const NewTask = z.strictObject({
   due: z.iso.date().optional(),
 });
 
-function problem(status: 400 | 403 | 404 | 415, code: string, detail: string) {
-  return new Response(JSON.stringify({ type: 'about:blank', title: code, status, code, detail }), {
-    status,
-    headers: { 'content-type': 'application/problem+json' },
-  });
-}
+const fail = (c: Context, status: 400 | 404 | 415, code: string, detail: string) => problem(c, new ApiError(status, code, code, detail));
 
 export function createProjectsApp(opts: { issuer: string; audience: string; data: ProjectData }) {
   const { data } = opts;
   const verify = createAccessTokenVerifier({ issuer: opts.issuer, audience: opts.audience });
   const app = new Hono<AuthEnv>();
-  app.onError((err) => problem(400, 'bad_request', err instanceof SyntaxError ? 'The body is not valid JSON.' : 'The request could not be processed.'));
-  app.notFound(() => problem(404, 'not_found', 'No such route.'));
+  app.onError((err, c) => fail(c, 400, 'bad_request', err instanceof SyntaxError ? 'The body is not valid JSON.' : 'The request could not be processed.'));
+  app.notFound((c) => fail(c, 404, 'not_found', 'No such route.'));
   app.use('*', requireUser(verify));
 
   const summary = (p: ReturnType<ProjectData['projectsOf']>[number]) => ({
@@ -53,17 +49,17 @@ export function createProjectsApp(opts: { issuer: string; audience: string; data
 
   app.get('/projects/:id/tasks', requireScopes('read:projects'), (c) => {
     const p = data.project(c.get('user').sub, c.req.param('id'));
-    if (!p) return problem(404, 'project_not_found', 'No such project.');
+    if (!p) return fail(c, 404, 'project_not_found', 'No such project.');
     return c.json({ project: summary(p), tasks: p.tasks });
   });
 
   app.post('/projects/:id/tasks', requireScopes('write:projects'), async (c) => {
     const sub = c.get('user').sub;
     const p = data.project(sub, c.req.param('id'));
-    if (!p) return problem(404, 'project_not_found', 'No such project.');
-    if (!(c.req.header('content-type') ?? '').includes('application/json')) return problem(415, 'unsupported_media_type', 'Send JSON.');
+    if (!p) return fail(c, 404, 'project_not_found', 'No such project.');
+    if (!(c.req.header('content-type') ?? '').includes('application/json')) return fail(c, 415, 'unsupported_media_type', 'Send JSON.');
     const body = NewTask.safeParse(await c.req.json());
-    if (!body.success) return problem(400, 'validation_error', body.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    if (!body.success) return problem(c, validationError(body.error));
     const r = data.once(sub, c.req.header('idempotency-key'), () => ({ status: 201, body: { task: data.addTask(p, body.data.title, body.data.due) } }));
     return c.json(r.body as object, r.status as 201, r.replayed ? { 'idempotent-replayed': 'true' } : {});
   });
@@ -72,7 +68,7 @@ export function createProjectsApp(opts: { issuer: string; audience: string; data
     const sub = c.get('user').sub;
     const p = data.project(sub, c.req.param('id'));
     const t = p?.tasks.find((x) => x.id === c.req.param('taskId'));
-    if (!p || !t) return problem(404, 'task_not_found', 'No such task.');
+    if (!p || !t) return fail(c, 404, 'task_not_found', 'No such task.');
     const r = data.once(sub, c.req.header('idempotency-key'), () => {
       if (!t.done) Object.assign(t, { done: true, completedAt: new Date().toISOString() });
       return { status: 200, body: { task: t } };
@@ -84,7 +80,7 @@ export function createProjectsApp(opts: { issuer: string; audience: string; data
     const sub = c.get('user').sub;
     const id = c.req.param('id');
     const p = data.project(sub, id);
-    if (!p) return problem(404, 'project_not_found', 'No such project.');
+    if (!p) return fail(c, 404, 'project_not_found', 'No such project.');
     const r = data.once(sub, c.req.header('idempotency-key'), () => {
       data.deleteProject(id);
       return { status: 200, body: { deleted: id } };

@@ -72,9 +72,4 @@ export class ResourceTokenClient {
     if (this.cache.size > 10_000) this.cache.delete(this.cache.keys().next().value!);
     return entry;
   }
-
-  /** Forget a user's cached tokens (a downstream 401, sign-out). */
-  forget(sub: string) {
-    for (const k of this.cache.keys()) if (k.startsWith(`${sub}|`)) this.cache.delete(k);
-  }
 }

@@ -26,8 +26,8 @@ export interface ToolContext {
   toolCallId: string;
   /** Stable per tool call; side-effecting executors pass it to the API so a replay never acts twice. */
   idempotencyKey: string;
-  /** A token for a first-party resource API, obtained by the backend for this user. Never shown to the model. */
-  getResourceToken(audience: string, scopes: string[]): Promise<string>;
+  /** A token for the tool's declared `resource`, obtained by the backend for this user. Never shown to the model. */
+  getResourceToken(): Promise<string>;
   signal?: AbortSignal;
 }
 

@@ -7,6 +7,7 @@
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import { createMiddleware } from 'hono/factory';
+import { ApiError, problem } from '../http/problem';
 import { TokenVerificationError, type VerifiedUser } from './verify-access-token';
 
 /**
@@ -33,27 +34,17 @@ function challenge(params: Record<string, string | undefined>): string {
   return `Bearer ${parts.join(', ')}`;
 }
 
-function problem(
-  c: Context,
-  status: 401 | 403 | 503,
-  body: { title: string; code: string; detail: string },
-  headers: Record<string, string>,
-): Response {
-  return c.body(JSON.stringify({ type: 'about:blank', title: body.title, status, code: body.code, detail: body.detail }), status, {
-    'Content-Type': 'application/problem+json',
-    'Cache-Control': 'no-store',
-    ...headers,
-  });
-}
+const NO_STORE = { 'Cache-Control': 'no-store' };
 
 function unauthorized(c: Context, code: 'missing_token' | 'invalid_token', detail: string): Response {
   // RFC 6750 §3.1: no error code when the request simply carried no credentials.
   const header = code === 'missing_token' ? challenge({}) : challenge({ error: 'invalid_token', error_description: detail });
-  return problem(c, 401, { title: 'Unauthorized', code, detail }, { 'WWW-Authenticate': header });
+  return problem(c, new ApiError(401, code, 'Unauthorized', detail), { ...NO_STORE, 'WWW-Authenticate': header });
 }
 
 function forbidden(c: Context, detail: string, scope: string | undefined): Response {
-  return problem(c, 403, { title: 'Forbidden', code: 'insufficient_scope', detail }, {
+  return problem(c, new ApiError(403, 'insufficient_scope', 'Forbidden', detail), {
+    ...NO_STORE,
     'WWW-Authenticate': challenge({ error: 'insufficient_scope', error_description: detail, scope }),
   });
 }
@@ -78,12 +69,8 @@ export function requireUser(verify: AccessTokenVerifier): MiddlewareHandler<Auth
     } catch (err) {
       if (err instanceof TokenVerificationError) {
         if (err.retryable) {
-          return problem(
-            c,
-            503,
-            { title: 'Service Unavailable', code: 'temporarily_unavailable', detail: 'the access token cannot be checked right now; retry later' },
-            { 'Retry-After': '5' },
-          );
+          const err503 = new ApiError(503, 'temporarily_unavailable', 'Service Unavailable', 'the access token cannot be checked right now; retry later');
+          return problem(c, err503, { ...NO_STORE, 'Retry-After': '5' });
         }
         if (err.code === 'insufficient_scope') return forbidden(c, err.description, undefined);
         return unauthorized(c, 'invalid_token', err.description);

@@ -12,7 +12,7 @@ import { APIError } from 'openai';
 import type { ChatCompletionMessageParam, ChatCompletionMessageToolCall, ChatCompletionTool } from 'openai/resources/chat/completions';
 import type { ChatRequest, GateDecision, Interrupt, RunEvent } from '../../../lib/protocol';
 import { decide, DEFAULT_LIMITS, type GateLimits } from '../agent/policy-gate';
-import { canonicalJson, redactCredentials, redactString } from '../agent/redact';
+import { canonicalJson, redactCredentials } from '../agent/redact';
 import type { ResourceTokenClient } from '../agent/resource-tokens';
 import { type ToolContext, type ToolDeclaration, type ToolResult, toOpenAiTools } from '../agent/tool-declaration';
 import { ApiError, notFound } from '../http/problem';
@@ -279,10 +279,7 @@ export class RunManager {
           steps.push(step);
           continue;
         }
-        const { message } = await threads.addMessage({ id: turn.messageId, sub: user.sub, threadId: run.threadId, role: 'assistant', content: turn.content });
-        void this.emit(runId, { type: 'message.completed', runId, message });
-        await this.emit(runId, { type: 'run.completed', runId });
-        await runs.setStatus(runId, 'completed');
+        await this.finishWithMessage(runId, user.sub, run.threadId, turn.content, turn.messageId);
         return;
       }
     } catch (err) {
@@ -302,8 +299,9 @@ export class RunManager {
     }
   }
 
-  private async finishWithMessage(runId: string, sub: string, threadId: string, content: string) {
-    const { message } = await this.deps.threads.addMessage({ sub, threadId, role: 'assistant', content });
+  /** Stores the run's final answer (under the id its deltas streamed with, if any) and completes the run. */
+  private async finishWithMessage(runId: string, sub: string, threadId: string, content: string, id?: string) {
+    const { message } = await this.deps.threads.addMessage({ id, sub, threadId, role: 'assistant', content });
     void this.emit(runId, { type: 'message.completed', runId, message });
     await this.emit(runId, { type: 'run.completed', runId });
     await this.deps.runs.setStatus(runId, 'completed');
@@ -363,7 +361,7 @@ export class RunManager {
     }
     const parsed = decl?.input.safeParse(raw);
     const args = parsed?.success ? (parsed.data as Record<string, unknown>) : undefined;
-    const argsHash = args ? sha256(canonicalJson(args)) : null;
+    const argsHash = args ? argumentsHash(args) : null;
     if (!row) {
       await runs.insertToolCall(runId, user.sub, { id: tc.id, name: tc.function.name.slice(0, 100), arguments: args ?? null, argsHash, tier: decl?.tier ?? null, idempotencyKey: randomUUID() });
       row = (await runs.toolCalls(runId)).find((c) => c.id === tc.id)!;
@@ -445,10 +443,11 @@ export class RunManager {
       runId,
       toolCallId: row.id,
       idempotencyKey: row.idempotencyKey,
-      getResourceToken: async (audience, scopes) => {
+      getResourceToken: async () => {
+        if (!decl.resource) throw new ToolAuthError(`${decl.name} declares no resource API.`);
         if (!subjectToken || !this.deps.resourceTokens) throw new ToolAuthError('No delegated access is available for this run. Send your message again.');
         try {
-          return (await this.deps.resourceTokens.get(subjectToken, user.sub, audience, scopes)).token;
+          return (await this.deps.resourceTokens.get(subjectToken, user.sub, decl.resource.audience, decl.resource.scopes)).token;
         } catch (err) {
           throw new ToolAuthError(err instanceof Error ? err.message : 'Access could not be obtained.');
         }
@@ -471,7 +470,7 @@ export class RunManager {
       runId,
       toolCallId: row.id,
       ok: result.ok,
-      summary: result.ok ? (decl.outcome?.(result.data) ?? 'Done') : redactString(result.error.message),
+      summary: result.ok ? (decl.outcome?.(result.data) ?? 'Done') : result.error.message,
       ...(result.ok ? {} : { error: result.error }),
     });
     return result;

@@ -16,7 +16,7 @@ export class ApiError extends Error {
   }
 }
 
-export function problem(c: Context, err: ApiError): Response {
+export function problem(c: Context, err: ApiError, headers: Record<string, string> = {}): Response {
   const body: Problem = {
     type: 'about:blank',
     title: err.title,
@@ -25,7 +25,7 @@ export function problem(c: Context, err: ApiError): Response {
     ...(err.detail ? { detail: err.detail } : {}),
     ...(err.issues ? { issues: err.issues } : {}),
   };
-  return c.body(JSON.stringify(body), err.status, { 'content-type': 'application/problem+json' });
+  return c.body(JSON.stringify(body), err.status, { 'content-type': 'application/problem+json', ...headers });
 }
 
 export function validationError(error: z.ZodError, what = 'request body'): ApiError {

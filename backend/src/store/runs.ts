@@ -174,15 +174,4 @@ export class RunStore {
       .executeTakeFirst();
     return Number(r?.n ?? 0);
   }
-
-  /** Runs that were being driven when their instance stopped: resumable once a client of the user re-attaches. */
-  async orphaned(): Promise<Array<{ id: string; sub: string }>> {
-    const rows = await this.db
-      .selectFrom('runs')
-      .select(['id', 'user_sub'])
-      .where('status', '=', 'running')
-      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', sql<Date>`now()`)]))
-      .execute();
-    return rows.map((r) => ({ id: r.id, sub: r.user_sub }));
-  }
 }

@@ -8,12 +8,11 @@ const ProjectId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'a project id li
 async function callProjects(
   baseUrl: string,
   ctx: ToolContext,
-  scopes: string[],
   method: string,
   path: string,
   body?: unknown,
 ): Promise<ToolResult> {
-  const token = await ctx.getResourceToken(PROJECTS_AUDIENCE, scopes);
+  const token = await ctx.getResourceToken();
   let res: Response;
   try {
     res = await fetch(`${baseUrl}${path}`, {
@@ -39,6 +38,12 @@ async function callProjects(
   return { ok: false, error: { code: typeof json.code === 'string' ? json.code : `http_${res.status}`, message } };
 }
 
+/**
+ * A Projects scope the user must hold on Deputy's API, and the same scope on the Projects API token the backend
+ * obtains for the call (the gate checks the first; the Projects API enforces the second).
+ */
+const needs = (scope: string) => ({ requiredScopes: [scope], resource: { audience: PROJECTS_AUDIENCE, scopes: [scope] } });
+
 const count = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 export function projectTools(baseUrl: string) {
@@ -48,20 +53,18 @@ export function projectTools(baseUrl: string) {
       description: 'List the projects the user is a member of, with counts of open and done tasks.',
       input: z.strictObject({}),
       tier: 'read',
-      requiredScopes: ['read:projects'],
-      resource: { audience: PROJECTS_AUDIENCE, scopes: ['read:projects'] },
+      ...needs('read:projects'),
       sideEffect: false,
       describe: () => ({ summary: 'List your projects', bindingMessage: 'List projects', authorizationDetails: [{ type: 'project_read' }] }),
       outcome: (data) => count((data as { projects?: unknown[] }).projects?.length ?? 0, 'project'),
-      execute: (_args, ctx) => callProjects(baseUrl, ctx, ['read:projects'], 'GET', '/projects'),
+      execute: (_args, ctx) => callProjects(baseUrl, ctx, 'GET', '/projects'),
     }),
     defineTool({
       name: 'list_tasks',
       description: 'List the tasks of one project (open and done).',
       input: z.strictObject({ projectId: ProjectId }),
       tier: 'read',
-      requiredScopes: ['read:projects'],
-      resource: { audience: PROJECTS_AUDIENCE, scopes: ['read:projects'] },
+      ...needs('read:projects'),
       sideEffect: false,
       describe: ({ projectId }) => ({
         summary: `List tasks in ${projectId}`,
@@ -72,7 +75,7 @@ export function projectTools(baseUrl: string) {
         const tasks = (data as { tasks?: Array<{ done: boolean }> }).tasks ?? [];
         return `${count(tasks.filter((t) => !t.done).length, 'open task')}, ${tasks.filter((t) => t.done).length} done`;
       },
-      execute: ({ projectId }, ctx) => callProjects(baseUrl, ctx, ['read:projects'], 'GET', `/projects/${projectId}/tasks`),
+      execute: ({ projectId }, ctx) => callProjects(baseUrl, ctx, 'GET', `/projects/${projectId}/tasks`),
     }),
     defineTool({
       name: 'create_task',
@@ -83,8 +86,7 @@ export function projectTools(baseUrl: string) {
         due: z.iso.date().optional().describe('Due date, YYYY-MM-DD.'),
       }),
       tier: 'write',
-      requiredScopes: ['write:projects'],
-      resource: { audience: PROJECTS_AUDIENCE, scopes: ['write:projects'] },
+      ...needs('write:projects'),
       sideEffect: true,
       describe: ({ projectId, title, due }) => ({
         summary: `Add task “${title}” to ${projectId}${due ? ` (due ${due})` : ''}`,
@@ -92,15 +94,14 @@ export function projectTools(baseUrl: string) {
         authorizationDetails: [{ type: 'project_task', action: 'create', projectId, title, ...(due ? { due } : {}) }],
       }),
       outcome: () => 'Task added',
-      execute: ({ projectId, title, due }, ctx) => callProjects(baseUrl, ctx, ['write:projects'], 'POST', `/projects/${projectId}/tasks`, { title, ...(due ? { due } : {}) }),
+      execute: ({ projectId, title, due }, ctx) => callProjects(baseUrl, ctx, 'POST', `/projects/${projectId}/tasks`, { title, ...(due ? { due } : {}) }),
     }),
     defineTool({
       name: 'complete_task',
       description: 'Mark a task of a project as done.',
       input: z.strictObject({ projectId: ProjectId, taskId: z.uuid().describe('The task id (from list_tasks).') }),
       tier: 'write',
-      requiredScopes: ['write:projects'],
-      resource: { audience: PROJECTS_AUDIENCE, scopes: ['write:projects'] },
+      ...needs('write:projects'),
       sideEffect: true,
       describe: ({ projectId, taskId }) => ({
         summary: `Complete a task in ${projectId}`,
@@ -108,15 +109,14 @@ export function projectTools(baseUrl: string) {
         authorizationDetails: [{ type: 'project_task', action: 'complete', projectId, taskId }],
       }),
       outcome: () => 'Task completed',
-      execute: ({ projectId, taskId }, ctx) => callProjects(baseUrl, ctx, ['write:projects'], 'POST', `/projects/${projectId}/tasks/${taskId}/complete`),
+      execute: ({ projectId, taskId }, ctx) => callProjects(baseUrl, ctx, 'POST', `/projects/${projectId}/tasks/${taskId}/complete`),
     }),
     defineTool({
       name: 'delete_project',
       description: 'Delete a project and all its tasks. Irreversible.',
       input: z.strictObject({ projectId: ProjectId }),
       tier: 'high',
-      requiredScopes: ['delete:projects'],
-      resource: { audience: PROJECTS_AUDIENCE, scopes: ['delete:projects'] },
+      ...needs('delete:projects'),
       sideEffect: true,
       describe: ({ projectId }) => ({
         summary: `Delete the project ${projectId} and all its tasks`,
@@ -124,7 +124,7 @@ export function projectTools(baseUrl: string) {
         authorizationDetails: [{ type: 'project_delete', projectId }],
       }),
       outcome: () => 'Project deleted',
-      execute: ({ projectId }, ctx) => callProjects(baseUrl, ctx, ['delete:projects'], 'DELETE', `/projects/${projectId}`),
+      execute: ({ projectId }, ctx) => callProjects(baseUrl, ctx, 'DELETE', `/projects/${projectId}`),
     }),
   ];
 }
