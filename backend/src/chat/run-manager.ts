@@ -363,8 +363,9 @@ export class RunManager {
     const args = parsed?.success ? (parsed.data as Record<string, unknown>) : undefined;
     const argsHash = args ? argumentsHash(args) : null;
     if (!row) {
-      await runs.insertToolCall(runId, user.sub, { id: tc.id, name: tc.function.name.slice(0, 100), arguments: args ?? null, argsHash, tier: decl?.tier ?? null, idempotencyKey: randomUUID() });
-      row = (await runs.toolCalls(runId)).find((c) => c.id === tc.id)!;
+      const fresh = { id: tc.id, name: tc.function.name.slice(0, 100), arguments: args ?? null, argsHash, tier: decl?.tier ?? null, idempotencyKey: randomUUID() };
+      await runs.insertToolCall(runId, user.sub, fresh);
+      row = { ...fresh, status: 'proposed', decision: null, approval: null, result: null };
       calls.set(tc.id, row);
     }
     const description = decl && args ? decl.describe(args) : undefined;
@@ -402,7 +403,8 @@ export class RunManager {
           approvalsRequested: others.filter((c) => c.approval || (c.decision as GateDecision | null)?.kind === 'need_approval').length,
           untrustedContentPresent: others.some((c) => c.status === 'succeeded' && this.tools.get(c.name)?.resultTrust === 'untrusted'),
         },
-        userApprovalsLastHour: await runs.approvalsRequestedSince(user.sub, new Date(Date.now() - 3_600_000)),
+        // Only side-effecting or high-tier calls can need approval; the rest skip the query.
+        userApprovalsLastHour: decl && (decl.sideEffect || decl.tier === 'high' || decl.tier === 'critical') ? await runs.approvalsRequestedSince(user.sub, new Date(Date.now() - 3_600_000)) : 0,
         approval: row.approval?.status === 'approved' ? { status: 'approved', argumentsMatch: row.approval.argsHash === argsHash } : undefined,
         nowSeconds: Math.floor(Date.now() / 1000),
         limits: this.limits,
