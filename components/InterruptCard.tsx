@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { Interrupt } from '@/lib/protocol';
 import { KeyValueList } from './KeyValueList';
+import { connectionLabel, scopeLabel } from '@/lib/connections';
 import { labelText, revealInvisible, type ToolActivity, valueText } from './run-state';
 import { StateIcon } from './StateIcon';
 
@@ -9,6 +10,10 @@ export interface InterruptActions {
   onApprove?: () => void;
   onDeny?: () => void;
   onCancel?: () => void;
+  /** Runs the connect flow for a `connect_required` pause, then resumes the run. */
+  onConnect?: () => void;
+  /** Why the last connect attempt did not work (the run stays paused). */
+  connectError?: string;
   /** When the request expires (ms since the epoch): shows a countdown. */
   expiresAt?: number;
   busy?: boolean;
@@ -16,7 +21,7 @@ export interface InterruptActions {
 
 const TITLES: Record<Interrupt['kind'], (i: Interrupt) => string> = {
   approval_required: () => 'Approval needed',
-  connection_required: (i) => `Connect ${i.connection ?? 'an account'}`,
+  connect_required: (i) => `Connect ${i.connection ? connectionLabel(i.connection) : 'an account'}`,
   step_up_required: () => 'Fresh sign-in needed',
 };
 
@@ -33,7 +38,7 @@ export function InterruptCard({ interrupt, call, actions = {} }: { interrupt: In
         </h3>
       </header>
       {interrupt.kind === 'approval_required' && <ApprovalBody interrupt={interrupt} call={call} actions={actions} />}
-      {interrupt.kind === 'connection_required' && <ConnectionBody interrupt={interrupt} />}
+      {interrupt.kind === 'connect_required' && <ConnectionBody interrupt={interrupt} actions={actions} />}
       {interrupt.kind === 'step_up_required' && <StepUpBody interrupt={interrupt} call={call} />}
     </section>
   );
@@ -108,14 +113,15 @@ function ApprovalBody({ interrupt, call, actions }: { interrupt: Interrupt; call
   );
 }
 
-function ConnectionBody({ interrupt }: { interrupt: Interrupt }) {
-  const name = interrupt.connection ?? 'the account';
+function ConnectionBody({ interrupt, actions }: { interrupt: Interrupt; actions: InterruptActions }) {
+  const name = interrupt.connection ? connectionLabel(interrupt.connection) : 'the account';
   const scopes = interrupt.scopes ?? [];
+  const { onConnect, busy, connectError } = actions;
   return (
     <>
       <p className="interrupt-lead">
         To continue, Deputy needs access to your {name} account. You choose what to grant on {name}’s own page; Deputy never sees your
-        password.
+        password, and your {name} tokens stay with the sign-in service and Deputy’s server, never in this browser.
       </p>
       <Reason text={interrupt.reason} />
       {scopes.length > 0 && (
@@ -123,18 +129,23 @@ function ConnectionBody({ interrupt }: { interrupt: Interrupt }) {
           <div className="interrupt-label">Access requested</div>
           <ul className="interrupt-scopes" data-testid="interrupt-scopes">
             {scopes.map((s) => (
-              <li key={s}>
-                <code>{revealInvisible(s)}</code>
+              <li key={s} title={s}>
+                {revealInvisible(scopeLabel(s))}
               </li>
             ))}
           </ul>
         </div>
       )}
+      {connectError && (
+        <p className="interrupt-error" role="alert" data-testid="interrupt-connect-error">
+          {connectError}
+        </p>
+      )}
       <div className="interrupt-actions">
-        <button type="button" className="btn btn-small btn-primary" disabled data-testid="interrupt-connect">
-          Connect {name}
+        <button type="button" className="btn btn-small btn-primary" disabled={!onConnect || busy} onClick={onConnect} data-testid="interrupt-connect">
+          {busy ? `Connecting ${name}…` : `Connect ${name}`}
         </button>
-        <span className="interrupt-soon">Coming soon: connecting accounts arrives in a later version. Until then this action stays paused.</span>
+        {!onConnect && <span className="interrupt-soon">Open this conversation in the side panel to connect.</span>}
       </div>
     </>
   );

@@ -1,6 +1,6 @@
 import { useEffect, useRef } from 'react';
 import { Markdown } from '@/lib/markdown';
-import { InterruptCard } from './InterruptCard';
+import { InterruptCard, type InterruptActions } from './InterruptCard';
 import { interruptedCall, isRunWorking, type RunView, type TimelineItem } from './run-state';
 import { ToolCallRow } from './ToolCallRow';
 
@@ -52,7 +52,7 @@ function AssistantMessage({ id, content, streaming }: { id: string; content: str
 }
 
 /** Everything one run showed: its messages and tool calls in order, a pause card, a failure. */
-function RunTurn({ run }: { run: RunView }) {
+function RunTurn({ run, interruptActions }: { run: RunView; interruptActions?: (run: RunView) => InterruptActions }) {
   const call = interruptedCall(run);
   return (
     <section className="turn" aria-label="Deputy" data-testid="assistant-turn" data-run-id={run.runId} data-run-state={run.status}>
@@ -69,7 +69,7 @@ function RunTurn({ run }: { run: RunView }) {
           <Typing />
         </div>
       )}
-      {run.status === 'interrupted' && run.interrupt && <InterruptCard interrupt={run.interrupt} call={call} />}
+      {run.status === 'interrupted' && run.interrupt && <InterruptCard interrupt={run.interrupt} call={call} actions={interruptActions?.(run)} />}
       {run.status === 'failed' && run.error && (
         <p className="run-error" data-testid="run-error" data-code={run.error.code}>
           This answer did not finish: {run.error.message}
@@ -79,7 +79,16 @@ function RunTurn({ run }: { run: RunView }) {
   );
 }
 
-export function MessageList({ items, emptyHint }: { items: TimelineItem[]; emptyHint: string }) {
+export function MessageList({
+  items,
+  emptyHint,
+  interruptActions,
+}: {
+  items: TimelineItem[];
+  emptyHint: string;
+  /** What the user can do about a paused run's card. */
+  interruptActions?: (run: RunView) => InterruptActions;
+}) {
   const end = useRef<HTMLDivElement>(null);
   // Follow new content: scroll when anything in the last item changes.
   const last = items[items.length - 1];
@@ -114,7 +123,7 @@ export function MessageList({ items, emptyHint }: { items: TimelineItem[]; empty
               </section>
             );
           case 'run':
-            return <RunTurn key={`r-${item.id}`} run={item.run} />;
+            return <RunTurn key={`r-${item.id}`} run={item.run} interruptActions={interruptActions} />;
           case 'waiting':
             return (
               <section className="turn" aria-label="Deputy" key={item.id} data-testid="assistant-turn" data-run-state="starting">

@@ -1,13 +1,16 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { ApiClient } from '@/lib/api-client';
 import { AuthError, type UserProfile } from '@/lib/auth';
+import type { ConnectedAccountsClient } from '@/lib/connected-accounts';
 import { historyFor, type LocalMessage, type LocalThread } from '@/lib/db';
 import type { PublicConfig } from '@/lib/protocol';
 import { Composer } from './Composer';
+import { ConnectedAccountsView } from './ConnectedAccountsView';
 import { ConversationList } from './ConversationList';
 import { ErrorNotice } from './ErrorNotice';
 import { describeError, type UiError } from './errors';
 import { Header } from './Header';
+import type { InterruptActions } from './InterruptCard';
 import { MessageList } from './MessageList';
 import { RunFollower } from './run-follower';
 import { buildTimeline, isRunActive, type PendingSend, type RunView } from './run-state';
@@ -16,6 +19,8 @@ interface Props {
   user: UserProfile;
   model: PublicConfig['model'];
   api: ApiClient;
+  /** The user's connected accounts (Auth0 My Account API). */
+  accounts: ConnectedAccountsClient;
   onSignOut: () => Promise<void>;
 }
 
@@ -30,7 +35,7 @@ type ViewMessage = Pick<LocalMessage, 'id' | 'threadId' | 'role' | 'content' | '
 
 const sessionGone = (e: unknown) => e instanceof AuthError && (e.code === 'session_ended' || e.code === 'not_signed_in');
 
-export function Workspace({ user, model, api, onSignOut }: Props) {
+export function Workspace({ user, model, api, accounts, onSignOut }: Props) {
   const history = useMemo(() => historyFor(user.sub), [user.sub]);
   const [threads, setThreads] = useState<LocalThread[]>([]);
   /** undefined: not decided yet (loading); null: a new, empty conversation. */
@@ -45,6 +50,10 @@ export function Workspace({ user, model, api, onSignOut }: Props) {
   const [error, setError] = useState<ChatError | null>(null);
   const [syncError, setSyncError] = useState<UiError | null>(null);
   const [showList, setShowList] = useState(false);
+  const [showAccounts, setShowAccounts] = useState(false);
+  /** The run whose connect flow is under way, and why the last connect attempt of a run did not work. */
+  const [connecting, setConnecting] = useState<string | null>(null);
+  const [connectErrors, setConnectErrors] = useState<ReadonlyMap<string, string>>(new Map());
   const [signingOut, setSigningOut] = useState(false);
   const [follower, setFollower] = useState<RunFollower | null>(null);
   /** Thread whose messages are already in `messages` (set while a run creates/extends it; skips a reload). */
@@ -226,6 +235,42 @@ export function Workspace({ user, model, api, onSignOut }: Props) {
     [follower, putRun, refreshThreads],
   );
 
+  // A paused call needs an account: connect it in a browser window, then the run goes on at that same call (the
+  // conversation and the paused request are never lost; nothing is re-sent).
+  const connectAndResume = useCallback(
+    async (run: RunView) => {
+      const interrupt = run.interrupt;
+      if (!interrupt || interrupt.kind !== 'connect_required' || !interrupt.connection || !follower) return;
+      setConnecting(run.runId);
+      setConnectErrors((m) => {
+        const next = new Map(m);
+        next.delete(run.runId);
+        return next;
+      });
+      try {
+        await accounts.connect(interrupt.connection, interrupt.scopes ?? []);
+        await api.connectionsChanged().catch(() => {});
+        await api.resumeRun(run.runId, interrupt.toolCallId);
+        void follower.attach(run.runId);
+      } catch (e) {
+        if (!mounted.current) return;
+        const { message } = describeError(e, 'Connecting');
+        setConnectErrors((m) => new Map(m).set(run.runId, `${message} The request stays paused; you can try again.`));
+      } finally {
+        if (mounted.current) setConnecting(null);
+      }
+    },
+    [accounts, api, follower],
+  );
+
+  const interruptActions = useCallback(
+    (run: RunView): InterruptActions =>
+      run.interrupt?.kind === 'connect_required'
+        ? { onConnect: () => void connectAndResume(run), busy: connecting !== null, connectError: connectErrors.get(run.runId) }
+        : {},
+    [connectAndResume, connecting, connectErrors],
+  );
+
   const newConversation = () => {
     setError(null);
     setShowList(false);
@@ -287,6 +332,16 @@ export function Workspace({ user, model, api, onSignOut }: Props) {
         <span className="toolbar-title" title={current?.title}>
           {current?.title ?? 'New conversation'}
         </span>
+        <button
+          type="button"
+          className={`btn btn-small btn-ghost${showAccounts ? ' is-active' : ''}`}
+          aria-expanded={showAccounts}
+          aria-controls="accounts-drawer"
+          onClick={() => setShowAccounts((s) => !s)}
+          data-testid="accounts-toggle"
+        >
+          Accounts
+        </button>
         <button type="button" className="btn btn-small" onClick={newConversation} data-testid="new-conversation">
           + New
         </button>
@@ -303,7 +358,13 @@ export function Workspace({ user, model, api, onSignOut }: Props) {
             <ConversationList threads={threads} currentId={here} disabled={false} onSelect={selectThread} />
           </div>
         )}
+        {showAccounts && (
+          <div className="drawer" id="accounts-drawer" data-testid="accounts-drawer">
+            <ConnectedAccountsView client={accounts} onChanged={() => api.connectionsChanged()} />
+          </div>
+        )}
         <MessageList
+          interruptActions={interruptActions}
           items={items}
           emptyHint={`Ask Deputy anything. Answers come from the ${model.offline ? 'offline model' : 'model'} ${model.name}.`}
         />

@@ -1,5 +1,6 @@
 import { ApiError } from '@/lib/api-client';
 import { AuthError } from '@/lib/auth';
+import { ConnectError } from '@/lib/connected-accounts';
 
 export interface UiError {
   title: string;
@@ -15,6 +16,10 @@ export function describeError(e: unknown, action = 'That'): UiError {
     const title =
       e.code === 'session_ended' ? 'Session ended' : e.code === 'sign_in_cancelled' ? 'Sign-in cancelled' : 'Sign-in problem';
     return { title, message: e.message, code: e.code, retryable: e.code !== 'session_ended' && e.code !== 'not_signed_in' };
+  }
+  if (e instanceof ConnectError) {
+    const title = e.code === 'connect_cancelled' ? 'Connection cancelled' : e.code === 'connect_callback_mismatch' ? 'Connection aborted' : 'Connection problem';
+    return { title, message: e.message, code: e.code, retryable: true };
   }
   if (e instanceof ApiError) {
     const title =

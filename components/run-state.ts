@@ -137,6 +137,9 @@ function reduce(run: RunView, event: RunEvent): RunView {
         }),
         unknownCall(event.toolCallId),
       );
+    case 'run.resumed':
+      // The status was already set back to running above.
+      return run;
     case 'run.interrupted': {
       const paused = updateTool(run, event.interrupt.toolCallId, (call) => ({ ...call, state: 'paused' }));
       return {

@@ -6,6 +6,7 @@
 import { EventSourceParserStream } from 'eventsource-parser/stream';
 import {
   ChatRequest,
+  ResumeRequest,
   Me,
   Problem,
   PublicConfig,
@@ -194,6 +195,10 @@ export interface ApiClient {
    * without events (not an error); a stream that breaks throws `stream_interrupted`.
    */
   runEvents(runId: string, afterSeq: number, options?: ChatOptions): AsyncGenerator<SequencedRunEvent>;
+  /** POST /v1/runs/:id/resume: the account a paused call needed is connected now; follow the run again after. */
+  resumeRun(runId: string, toolCallId: string): Promise<void>;
+  /** POST /v1/connections/changed: the user connected or disconnected an account (the backend drops cached tokens). */
+  connectionsChanged(): Promise<void>;
 }
 
 export function createApiClient(options: ApiClientOptions): ApiClient {
@@ -249,6 +254,11 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     return false;
   }
 
+  const postJson = async (path: string, body: unknown) => {
+    const res = await authorized(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    await res.body?.cancel().catch(() => {});
+  };
+
   const client: ApiClient = {
     async me() {
       return parseJson(await authorized('/v1/me', { headers: { Accept: 'application/json' } }), Me, 'your profile');
@@ -286,6 +296,8 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       });
       yield* follow(res, chatOptions);
     },
+    resumeRun: (runId, toolCallId) => postJson(`/v1/runs/${encodeURIComponent(runId)}/resume`, ResumeRequest.parse({ toolCallId })),
+    connectionsChanged: () => postJson('/v1/connections/changed', {}),
   };
   return client;
 }

@@ -15,7 +15,7 @@ export const EXTENSION_ORIGIN = `chrome-extension://${EXTENSION_ID}`;
 /** Redirect URI Chrome's identity API intercepts for this extension. */
 export const EXTENSION_REDIRECT_URI = `https://${EXTENSION_ID}.chromiumapp.org/`;
 
-export const DEFAULT_PORTS = { backend: 8787, idp: 8788, model: 8789, projects: 8790 } as const;
+export const DEFAULT_PORTS = { backend: 8787, idp: 8788, model: 8789, projects: 8790, providers: 8791 } as const;
 
 export const DEFAULT_BACKEND_URL = `http://localhost:${DEFAULT_PORTS.backend}`;
 
@@ -40,3 +40,10 @@ export const PROJECTS_SCOPES = ['read:projects', 'write:projects', 'delete:proje
  * (Auth0 Custom Token Exchange requires a URI of our own here).
  */
 export const TOKEN_EXCHANGE_SUBJECT_TYPE = 'urn:deputy:params:oauth:token-type:deputy-api-access-token';
+
+/** Auth0 Token Vault: the grant the backend uses to obtain a connected account's provider token. */
+export const FEDERATED_CONNECTION_GRANT = 'urn:auth0:params:oauth:grant-type:token-exchange:federated-connection-access-token';
+export const FEDERATED_TOKEN_TYPE = 'http://auth0.com/oauth/token-type/federated-connection-access-token';
+
+/** Auth0's My Account API scopes for connected accounts (audience `https://{domain}/me/`). */
+export const MY_ACCOUNT_SCOPES = ['create:me:connected_accounts', 'read:me:connected_accounts', 'delete:me:connected_accounts'] as const;

@@ -92,7 +92,7 @@ export type ToolCallView = z.infer<typeof ToolCallView>;
 
 /** Why a run paused, and what the user can do about it. */
 export const Interrupt = z.object({
-  kind: z.enum(['approval_required', 'connection_required', 'step_up_required']),
+  kind: z.enum(['approval_required', 'connect_required', 'step_up_required']),
   toolCallId: z.string(),
   reason: z.string(),
   /** What the approval will show: built from validated arguments only. */
@@ -102,6 +102,10 @@ export const Interrupt = z.object({
   scopes: z.array(z.string()).optional(),
 });
 export type Interrupt = z.infer<typeof Interrupt>;
+
+/** POST /v1/runs/:id/resume: the user dealt with a `connect_required` interrupt; the gate decides the call again. */
+export const ResumeRequest = z.strictObject({ toolCallId: z.string().min(1).max(200) });
+export type ResumeRequest = z.infer<typeof ResumeRequest>;
 
 /** Server-sent events of a chat run. Each SSE frame: `id: <seq>`, `event: <type>`, `data: <json of this schema>`. */
 export const RunEvent = z.discriminatedUnion('type', [
@@ -127,6 +131,8 @@ export const RunEvent = z.discriminatedUnion('type', [
     error: z.object({ code: z.string(), message: z.string() }).optional(),
   }),
   z.object({ type: z.literal('run.interrupted'), runId: Id, interrupt: Interrupt }),
+  /** The run goes on after an interrupt was dealt with (an account connected, an approval answered). */
+  z.object({ type: z.literal('run.resumed'), runId: Id, toolCallId: z.string() }),
   z.object({ type: z.literal('run.completed'), runId: Id }),
   z.object({
     type: z.literal('run.failed'),

@@ -3,9 +3,10 @@ import { type Context, Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
-import { ChatRequest, Id, type Me, type PublicConfig } from '../../lib/protocol';
+import { ChatRequest, Id, type Me, type PublicConfig, ResumeRequest } from '../../lib/protocol';
 import { requireUser, type Variables } from './auth/bearer';
 import type { VerifiedUser } from './auth/verify-access-token';
+import type { TokenVaultClient } from './agent/token-vault';
 import type { AgentUser, RunManager } from './chat/run-manager';
 import type { BackendConfig } from './config';
 import { ApiError, notFound, problem, validationError } from './http/problem';
@@ -18,6 +19,7 @@ export interface AppDeps {
   threads: ThreadStore;
   runStore: RunStore;
   runs: RunManager;
+  tokenVault?: TokenVaultClient;
   log?: (line: string) => void;
 }
 
@@ -110,6 +112,22 @@ export function createApp(deps: AppDeps) {
     const user = agentUser(c.get('user'));
     const token = c.get('accessToken');
     return streamRun(c, sub, runId, after.data, () => runs.reattach(user, runId, token));
+  });
+
+  // The user connected an account the paused call needed: the run goes on (and streams on) at that call.
+  api.post('/runs/:id/resume', async (c) => {
+    const runId = parseId(c.req.param('id'), 'run id');
+    const body = ResumeRequest.safeParse(await readJsonBody(c.req.raw));
+    if (!body.success) throw validationError(body.error);
+    const user = c.get('user');
+    await runs.resume(agentUser(user), runId, body.data.toolCallId, c.get('accessToken'));
+    return c.json({ runId, resumed: true }, 202);
+  });
+
+  // The user connected or disconnected an account: third-party tokens cached for them are dropped.
+  api.post('/connections/changed', (c) => {
+    deps.tokenVault?.invalidate(c.get('user').sub);
+    return c.body(null, 204);
   });
 
   function streamRun(c: Context<{ Variables: Variables }>, sub: string, runId: string, after: number, takeOver?: () => Promise<void>) {

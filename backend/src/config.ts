@@ -31,6 +31,10 @@ const Env = z.object({
   AUTH0_BACKEND_CLIENT_ID: z.string().default('deputy-backend'),
   AUTH0_BACKEND_CLIENT_SECRET: z.string().optional(),
   PROJECTS_API_URL: z.string().url().default(`http://localhost:${DEFAULT_PORTS.projects}`),
+  /** Third-party API base URLs (the offline stack points them at its provider emulator). */
+  GOOGLE_API_URL: z.string().url().default('https://www.googleapis.com/'),
+  SLACK_API_URL: z.string().url().default('https://slack.com/api/'),
+  GITHUB_API_URL: z.string().url().default('https://api.github.com'),
   OPENAI_API_KEY: z.string().optional(),
   OPENAI_BASE_URL: z.string().url().optional(),
   OPENAI_MODEL: z.string().optional(),
@@ -54,6 +58,7 @@ export interface BackendConfig {
     backendClientSecret?: string;
   };
   projectsApiUrl: string;
+  providers: { googleApiUrl: string; slackApiUrl: string; githubApiUrl: string };
   model: { baseURL: string; apiKey: string; name: string; offline: boolean };
   /** Postgres connection string, or undefined for embedded PGlite in `${dataDir}/pglite`. */
   databaseUrl?: string;
@@ -90,6 +95,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       backendClientSecret: e.AUTH0_BACKEND_CLIENT_SECRET,
     },
     projectsApiUrl: e.PROJECTS_API_URL.replace(/\/+$/, ''),
+    providers: {
+      googleApiUrl: withTrailingSlash(e.GOOGLE_API_URL),
+      slackApiUrl: withTrailingSlash(e.SLACK_API_URL),
+      githubApiUrl: e.GITHUB_API_URL.replace(/\/+$/, ''),
+    },
     model: {
       baseURL: e.OPENAI_BASE_URL ?? (offline ? `http://localhost:${DEFAULT_PORTS.model}/v1` : 'https://api.openai.com/v1'),
       // The offline model ignores the key; the SDK insists on one.
@@ -101,3 +111,5 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     allowedOrigins: [EXTENSION_ORIGIN, ...e.ALLOWED_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean)],
   };
 }
+
+const withTrailingSlash = (url: string) => url.replace(/\/*$/, '/');

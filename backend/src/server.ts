@@ -12,6 +12,8 @@ import { RunStore } from './store/runs';
 import { ThreadStore } from './store/threads';
 import { ResourceTokenClient } from './agent/resource-tokens';
 import { projectTools } from './agent/tools/projects';
+import { thirdPartyTools } from './agent/tools/third-party';
+import { TokenVaultClient } from './agent/token-vault';
 
 export interface RunningBackend {
   url: string;
@@ -32,16 +34,20 @@ export async function startBackend(config: BackendConfig, log: (line: string) =>
   const resourceTokens = config.auth.backendClientSecret
     ? new ResourceTokenClient({ tokenUrl: `${config.auth.issuer}oauth/token`, clientId: config.auth.backendClientId, clientSecret: config.auth.backendClientSecret })
     : undefined;
+  const tokenVault = config.auth.backendClientSecret
+    ? new TokenVaultClient({ tokenUrl: `${config.auth.issuer}oauth/token`, clientId: config.auth.backendClientId, clientSecret: config.auth.backendClientSecret })
+    : undefined;
   const runs = new RunManager({
     threads,
     runs: runStore,
     model: createModelClient(config.model),
     modelName: config.model.name,
-    tools: projectTools(config.projectsApiUrl),
+    tools: [...projectTools(config.projectsApiUrl), ...thirdPartyTools(config.providers)],
     resourceTokens,
+    tokenVault,
     log,
   });
-  const app = createApp({ config, verify, threads, runStore, runs, log });
+  const app = createApp({ config, verify, threads, runStore, runs, tokenVault, log });
 
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));

@@ -5,7 +5,9 @@ import { Logo } from '@/components/Logo';
 import { SignedOutView } from '@/components/SignedOutView';
 import { Workspace } from '@/components/Workspace';
 import { type ApiClient, createApiClient, fetchPublicConfig } from '@/lib/api-client';
-import { type AuthStatus, DeputyAuth } from '@/lib/auth';
+import { type AuthStatus, DeputyAuth, type IdentityApi } from '@/lib/auth';
+import { ConnectedAccountsClient } from '@/lib/connected-accounts';
+import { browser } from 'wxt/browser';
 import type { PublicConfig } from '@/lib/protocol';
 import { loadSettings, watchSettings } from '@/lib/settings';
 
@@ -14,6 +16,7 @@ interface Ready {
   config: PublicConfig;
   auth: DeputyAuth;
   api: ApiClient;
+  accounts: ConnectedAccountsClient;
 }
 
 type Boot = { phase: 'loading' } | { phase: 'error'; backendUrl?: string; error: UiError } | { phase: 'ready'; ready: Ready };
@@ -23,7 +26,12 @@ async function boot(): Promise<Ready> {
   const config = await fetchPublicConfig(settings.backendUrl);
   const auth = new DeputyAuth(config.auth);
   const api = createApiClient({ baseUrl: settings.backendUrl, getAccessToken: (o) => auth.getAccessToken(o) });
-  return { backendUrl: settings.backendUrl, config, auth, api };
+  const accounts = new ConnectedAccountsClient({
+    domain: config.auth.domain,
+    getToken: (o) => auth.getMyAccountToken(o),
+    identity: browser.identity as unknown as IdentityApi,
+  });
+  return { backendUrl: settings.backendUrl, config, auth, api, accounts };
 }
 
 export function App() {
@@ -77,7 +85,7 @@ export function App() {
 }
 
 function AuthGate({ ready }: { ready: Ready }) {
-  const { auth, api, config } = ready;
+  const { auth, api, config, accounts } = ready;
   const [status, setStatus] = useState<AuthStatus | undefined>(undefined);
   const [signingIn, setSigningIn] = useState(false);
   const [error, setError] = useState<UiError | null>(null);
@@ -130,5 +138,5 @@ function AuthGate({ ready }: { ready: Ready }) {
     );
   }
   // key: another user means a fresh workspace (and that user's own local history).
-  return <Workspace key={status.user.sub} user={status.user} model={config.model} api={api} onSignOut={signOut} />;
+  return <Workspace key={status.user.sub} user={status.user} model={config.model} api={api} accounts={accounts} onSignOut={signOut} />;
 }

@@ -14,6 +14,7 @@
  */
 import { Auth0Client, CacheKey, GenericError, type WrappedCacheEntry } from '@auth0/auth0-spa-js';
 import { browser } from 'wxt/browser';
+import { MY_ACCOUNT_SCOPES } from '../defaults';
 import { SESSION_CACHE_PREFIX, StorageSessionCache, type SessionArea } from './session-cache';
 
 export interface AuthConfig {
@@ -185,12 +186,12 @@ export class DeputyAuth {
     return { sub: user.sub, name: str(user.name), email: str(user.email), picture: str(user.picture) };
   }
 
-  /** The cached access token for our audience if it is not about to expire. */
-  private async readAccessToken(): Promise<string | undefined> {
+  /** The cached access token for an audience (default: our API's) if it is not about to expire. */
+  private async readAccessToken(audience = this.config.audience): Promise<string | undefined> {
     const nowSeconds = Math.floor(this.now() / 1000);
     for (const key of await this.cache.allKeys()) {
       const k = CacheKey.fromKey(key);
-      if (k.prefix !== SPA_PREFIX || k.clientId !== this.config.clientId || k.audience !== this.config.audience) continue;
+      if (k.prefix !== SPA_PREFIX || k.clientId !== this.config.clientId || k.audience !== audience) continue;
       const entry = await this.cache.get<WrappedCacheEntry>(key);
       const token = entry?.body?.access_token;
       if (!token || typeof entry.expiresAt !== 'number') continue;
@@ -245,28 +246,42 @@ export class DeputyAuth {
    * An access token for our API: the cached one if it has enough time left, else a silent renewal (one at a time
    * across all extension pages). `rejected`: a token the API just refused (401); it is not handed out again.
    */
-  async getAccessToken(options: { rejected?: string } = {}): Promise<string> {
+  async getAccessToken(options: { rejected?: string; audience?: string; scope?: string } = {}): Promise<string> {
     const usable = (t: string | undefined) => (t && t !== options.rejected ? t : undefined);
-    const cached = usable(await this.readAccessToken());
+    const audience = options.audience ?? this.config.audience;
+    const cached = usable(await this.readAccessToken(audience));
     if (cached) return cached;
     if (!(await this.readUser())) throw new AuthError('not_signed_in', 'You are not signed in. Sign in to continue.');
 
     return this.locks.request(RENEWAL_LOCK, async () => {
       // Another page may have renewed while we waited for the lock.
-      const again = usable(await this.readAccessToken());
+      const again = usable(await this.readAccessToken(audience));
       if (again) return again;
       if (!(await this.readUser())) throw new AuthError('not_signed_in', 'You are not signed in. Sign in to continue.');
-      await this.renewSilently();
-      const fresh = usable(await this.readAccessToken());
+      await this.renewSilently(options.audience ? { audience, scope: options.scope } : undefined);
+      const fresh = usable(await this.readAccessToken(audience));
       if (!fresh) throw new AuthError('renewal_failed', 'Renewing your sign-in returned no usable access token. Sign in again.');
       return fresh;
     });
   }
 
-  private async renewSilently(): Promise<void> {
+  /**
+   * A token for Auth0's My Account API (`https://{domain}/me/`), to manage the user's connected accounts. Obtained
+   * the same silent way as our API's, riding the IdP session.
+   */
+  getMyAccountToken(options: { rejected?: string } = {}): Promise<string> {
+    return this.getAccessToken({ ...options, audience: this.myAccountAudience, scope: `openid ${MY_ACCOUNT_SCOPES.join(' ')}` });
+  }
+
+  get myAccountAudience(): string {
+    const base = normalizeDomain(this.config.domain);
+    return `${/^https?:\/\//.test(base) ? base : `https://${base}`}/me/`;
+  }
+
+  private async renewSilently(other?: { audience: string; scope?: string }): Promise<void> {
     try {
       await this.client.loginWithRedirect({
-        authorizationParams: { prompt: 'none' },
+        authorizationParams: { prompt: 'none', ...(other ? { audience: other.audience, ...(other.scope ? { scope: other.scope } : {}) } : {}) },
         openUrl: async (url) => {
           const result = await this.identity.launchWebAuthFlow({ url, interactive: false });
           if (!result) throw new Error('the silent authorization returned no result');

@@ -266,19 +266,19 @@ describe('scripted runs: re-attach and interrupt cards', () => {
     await shot(panel, '07b-reattached-after-reopen');
   });
 
-  it('connection_required and step_up_required cards say what is needed; the composer stays usable', async () => {
+  it('connect_required and step_up_required cards say what is needed; the composer stays usable', async () => {
     const m1 = 'scripted: what is on my calendar?';
     const calendar = register(
       m1,
       scriptedRun((ids) => [
         { type: 'tool.proposed', runId: ids.runId, call: { toolCallId: 'cal', name: 'list_events', tier: 'read', arguments: { from: '2026-11-02', to: '2026-11-09' }, summary: 'List your calendar events, Nov 2 – Nov 9' } },
         { type: 'tool.decided', runId: ids.runId, toolCallId: 'cal', decision: { kind: 'need_connection', connection: 'google-oauth2', scopes: ['https://www.googleapis.com/auth/calendar.readonly'], reason: 'Connect your google-oauth2 account to continue.' } },
-        { type: 'run.interrupted', runId: ids.runId, interrupt: { kind: 'connection_required', toolCallId: 'cal', reason: 'Connect your google-oauth2 account to continue.', connection: 'google-oauth2', scopes: ['https://www.googleapis.com/auth/calendar.readonly'] } },
+        { type: 'run.interrupted', runId: ids.runId, interrupt: { kind: 'connect_required', toolCallId: 'cal', reason: 'Connect your google-oauth2 account to continue.', connection: 'google-oauth2', scopes: ['https://www.googleapis.com/auth/calendar.readonly'] } },
       ]),
     );
     await newConversation(panel);
     await sendMessage(panel, m1);
-    const connect = await waitForInterrupt(panel, 'connection_required', 10_000);
+    const connect = await waitForInterrupt(panel, 'connect_required', 10_000);
     expect(connect.title).toBe('Connect google-oauth2');
     expect(connect.text).toContain('calendar.readonly');
     expect(await panel.getByTestId('interrupt-connect').isDisabled()).toBe(true);

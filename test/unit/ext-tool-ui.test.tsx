@@ -85,13 +85,13 @@ describe('InterruptCard', () => {
     expect(html).toMatch(/Expires in 2:0[45]/);
   });
 
-  it('connection_required: "Connect <connection>", the scopes, a disabled button that says coming soon', () => {
+  it('connect_required: "Connect <connection>", the scopes, a disabled button that says coming soon', () => {
     const html = renderToStaticMarkup(
       <InterruptCard
-        interrupt={{ kind: 'connection_required', toolCallId: 'c', reason: 'Connect your google-oauth2 account to continue.', connection: 'google-oauth2', scopes: ['https://www.googleapis.com/auth/calendar.events'] }}
+        interrupt={{ kind: 'connect_required', toolCallId: 'c', reason: 'Connect your google-oauth2 account to continue.', connection: 'google-oauth2', scopes: ['https://www.googleapis.com/auth/calendar.events'] }}
       />,
     );
-    expect(html).toContain('data-kind="connection_required"');
+    expect(html).toContain('data-kind="connect_required"');
     expect(html).toContain('Connect google-oauth2');
     expect(html).toContain('https://www.googleapis.com/auth/calendar.events');
     expect(html).toMatch(/<button[^>]*disabled=""[^>]*data-testid="interrupt-connect"/);

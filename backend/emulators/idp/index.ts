@@ -28,11 +28,16 @@ import {
   DEFAULT_EXTENSION_CLIENT_ID,
   EXTENSION_ORIGIN,
   EXTENSION_REDIRECT_URI,
+  MY_ACCOUNT_SCOPES,
   PROJECTS_AUDIENCE,
   PROJECTS_SCOPES,
 } from '../../../lib/defaults';
 import { permissionsFor } from './rbac';
+import { ConnectedAccountStore } from './connected-account-store';
+import { myAccountApi } from './my-account';
 import { tokenExchange } from './token-exchange';
+import { refreshConnectedAccount, tokenVault } from './token-vault';
+import type { UpstreamProvider } from './upstream';
 import { BodyError, jsonBodyAsForm, readForm } from './json-body';
 import { loadOrCreateSecrets, loadOrCreateSigningKeys } from './keys';
 import {
@@ -71,6 +76,8 @@ export interface IdpOptions {
   accessTokenTtlSeconds?: number;
   /** Default 8 hours. */
   sessionTtlSeconds?: number;
+  /** Third-party providers behind Token Vault connections (the offline stack passes its provider emulator's). */
+  upstreams?: UpstreamProvider[];
 }
 
 export interface RunningIdp {
@@ -132,6 +139,8 @@ export async function startIdp(opts: IdpOptions): Promise<RunningIdp> {
   const signingKeys = await loadOrCreateSigningKeys(opts.dataDir);
   const secrets = loadOrCreateSecrets(opts.dataDir);
   const store = new ModelStore(path.join(opts.dataDir, 'store.json'), log);
+  const connectedAccounts = new ConnectedAccountStore(path.join(opts.dataDir, 'connected-accounts.json'));
+  const upstreams = opts.upstreams ?? [];
 
   const server = http.createServer();
   try {
@@ -144,6 +153,7 @@ export async function startIdp(opts: IdpOptions): Promise<RunningIdp> {
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   const issuer = `${url}/`;
   const userinfoAudience = `${issuer}userinfo`;
+  const myAccountAudience = `${issuer}me/`;
   const users = demoUsers(url);
   const usersBySub = new Map(users.map((u) => [u.sub, u]));
   const localKeys = createLocalJWKSet(signingKeys.publicJwks);
@@ -262,6 +272,7 @@ export async function startIdp(opts: IdpOptions): Promise<RunningIdp> {
         useGrantedResource: async () => true,
         getResourceServerInfo: async (_ctx, resourceIndicator) => {
           if (resourceIndicator === audience) return resourceServer();
+          if (resourceIndicator === myAccountAudience) return { ...resourceServer(), audience: myAccountAudience, scope: MY_ACCOUNT_SCOPES.join(' ') };
           throw new errors.InvalidTarget(`no API with the audience ${resourceIndicator}`);
         },
       },
@@ -307,7 +318,8 @@ export async function startIdp(opts: IdpOptions): Promise<RunningIdp> {
       if (claims.length) grant.addOIDCClaims(claims);
       for (const [indicator, rs] of Object.entries(oidc.resourceServers ?? {})) {
         const available = new Set((rs.scope ?? '').split(' '));
-        const permitted = permissionsFor(usersBySub.get(accountId)?.roles ?? [], indicator);
+        // Every user may manage their own connected accounts.
+        const permitted = indicator === myAccountAudience ? new Set<string>(MY_ACCOUNT_SCOPES) : permissionsFor(usersBySub.get(accountId)?.roles ?? [], indicator);
         const wanted = [...oidc.requestParamScopes].filter((s) => available.has(s) && permitted.has(s));
         if (wanted.length) grant.addResourceScope(indicator, wanted.join(' '));
         // Scopes the user's roles do not grant are recorded as rejected, so they are simply left out of the token
@@ -462,6 +474,36 @@ export async function startIdp(opts: IdpOptions): Promise<RunningIdp> {
     }),
   );
 
+  // 4c. Auth0 Token Vault: a connected account's provider token for the backend
+  provider.use(
+    tokenVault({
+      issuer,
+      apiAudience: audience,
+      client: { id: backendClient.client_id, secret: secrets.backendClientSecret },
+      publicClientIds: new Set([extensionClientId]),
+      publicKeys: localKeys,
+      provider,
+      store: connectedAccounts,
+      upstreams,
+      log,
+    }),
+  );
+
+  // 4d. My Account API (connected accounts) and the connect step's redirects through the provider
+  provider.use(
+    myAccountApi({
+      issuer,
+      audience: myAccountAudience,
+      publicKeys: localKeys,
+      clients: new Map([[extensionClientId, redirectUris]]),
+      origins: extensionOrigins,
+      users: usersBySub,
+      upstreams,
+      store: connectedAccounts,
+      log,
+    }),
+  );
+
   // 5. token responses report the same `scope` as the access token (Auth0 style: OIDC + API scopes)
   provider.use(async (ctx, next) => {
     await next();
@@ -498,6 +540,14 @@ export async function startIdp(opts: IdpOptions): Promise<RunningIdp> {
     if (interaction) return handleInteraction(ctx, interaction[1]!, interaction[2] ?? '');
 
     if (method === 'GET' && p === '/v2/logout') return handleV2Logout(ctx);
+
+    // Local-emulator hook for tests: refresh a connected account's provider token now.
+    if (method === 'POST' && p === '/_emulator/connected-accounts/refresh') {
+      const form = await readForm(ctx.req);
+      const done = await refreshConnectedAccount({ store: connectedAccounts, upstreams }, form.get('sub') ?? '', form.get('connection') ?? '');
+      ctx.status = done ? 204 : 404;
+      return;
+    }
 
     if ((method === 'GET' || method === 'POST') && p === '/userinfo') {
       const m = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/.exec(ctx.get('authorization'));

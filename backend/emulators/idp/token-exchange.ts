@@ -3,11 +3,11 @@
  * user's access token for Deputy's API for a short-lived token for another first-party API. The new token carries
  * at most what the user delegated: requested ∩ the user's permissions there ∩ the subject token's scopes.
  */
-import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type Koa from 'koa';
 import { importJWK, type JWK, jwtVerify, type JWTVerifyGetKey, SignJWT } from 'jose';
 import { TOKEN_EXCHANGE_SUBJECT_TYPE } from '../../../lib/defaults';
-import { readRaw, replayRequest } from './json-body';
+import { clientCredentials, customGrant, sameSecret as same, tokenError } from './custom-grant';
 import { permissionsFor } from './rbac';
 import type { DemoUser } from './users';
 
@@ -27,37 +27,11 @@ export interface TokenExchangeOptions {
   ttlSeconds: number;
 }
 
-const same = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
-
 export function tokenExchange(opts: TokenExchangeOptions): Koa.Middleware {
   const keyPromise = importJWK(opts.signingJwk, 'RS256');
-  return async (ctx, next) => {
-    if (ctx.method !== 'POST' || ctx.path !== '/oauth/token') return next();
-    const type = (ctx.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-    if (type !== 'application/x-www-form-urlencoded') return next();
-    const raw = await readRaw(ctx.req);
-    const form = new URLSearchParams(raw.toString('utf8'));
-    if (form.get('grant_type') !== TOKEN_EXCHANGE_GRANT) {
-      const replay = replayRequest(ctx.req, raw, ctx.get('content-type'));
-      ctx.req = replay;
-      ctx.request.req = replay;
-      ctx.response.req = replay;
-      return next();
-    }
-    const fail = (status: number, error: string, description: string) => {
-      ctx.status = status;
-      ctx.set('cache-control', 'no-store');
-      ctx.body = { error, error_description: description };
-    };
-
-    let clientId = form.get('client_id') ?? '';
-    let secret = form.get('client_secret') ?? '';
-    const basic = /^Basic (.+)$/i.exec(ctx.get('authorization') ?? '');
-    if (basic) {
-      const [id, s] = Buffer.from(basic[1]!, 'base64').toString('utf8').split(':');
-      clientId = decodeURIComponent(id ?? '');
-      secret = decodeURIComponent(s ?? '');
-    }
+  return customGrant(TOKEN_EXCHANGE_GRANT, async (ctx, form) => {
+    const fail = (status: number, error: string, description: string) => tokenError(ctx, status, error, description);
+    const { clientId, secret } = clientCredentials(ctx, form);
     if (clientId !== opts.client.id) {
       return clientId ? fail(400, 'unauthorized_client', 'this client may not use token exchange') : fail(401, 'invalid_client', 'client authentication failed');
     }
@@ -113,7 +87,6 @@ export function tokenExchange(opts: TokenExchangeOptions): Koa.Middleware {
       .setJti(randomUUID())
       .sign(await keyPromise);
     ctx.status = 200;
-    ctx.set('cache-control', 'no-store');
     ctx.body = {
       access_token: token,
       issued_token_type: 'urn:ietf:params:oauth:token-type:access_token',
@@ -121,5 +94,5 @@ export function tokenExchange(opts: TokenExchangeOptions): Koa.Middleware {
       expires_in: exp - now,
       scope: granted.join(' '),
     };
-  };
+  });
 }

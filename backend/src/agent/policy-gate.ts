@@ -3,6 +3,7 @@
  * except through here, and nothing the model says is an input: only the verified token, the tool's declaration,
  * the validated arguments, what the run has done so far, and where the run's context came from.
  */
+import { connectionLabel } from '../../../lib/connections';
 import type { RiskTier } from './tool-declaration';
 
 export type Decision =
@@ -90,8 +91,8 @@ export function decide(input: GateInput): Decision {
         connection: tool.connection.name,
         scopes: tool.connection.scopes,
         reason: c?.connected
-          ? `Your ${tool.connection.name} connection lacks: ${lacking.join(', ')}. Reconnect to grant it.`
-          : `Connect your ${tool.connection.name} account to continue.`,
+          ? `Your ${connectionLabel(tool.connection.name)} connection does not allow this yet. Reconnect to grant it.`
+          : `Connect your ${connectionLabel(tool.connection.name)} account to continue.`,
       };
     }
   }

@@ -28,6 +28,12 @@ export interface ToolContext {
   idempotencyKey: string;
   /** A token for the tool's declared `resource`, obtained by the backend for this user. Never shown to the model. */
   getResourceToken(): Promise<string>;
+  /**
+   * A third-party access token for the tool's declared `connection`, from a Token Vault exchange for this user.
+   * Pass `fresh: true` after the provider refused the last one (401): the cached token is dropped and exchanged
+   * again. Never shown to the model, never logged.
+   */
+  getConnectionToken(options?: { fresh?: boolean }): Promise<string>;
   signal?: AbortSignal;
 }
 

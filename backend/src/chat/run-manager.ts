@@ -14,11 +14,13 @@ import type { ChatRequest, GateDecision, Interrupt, RunEvent } from '../../../li
 import { decide, DEFAULT_LIMITS, type GateLimits } from '../agent/policy-gate';
 import { canonicalJson, redactCredentials } from '../agent/redact';
 import type { ResourceTokenClient } from '../agent/resource-tokens';
+import { TokenVaultError, type TokenVaultClient } from '../agent/token-vault';
+import { connectionLabel } from '../../../lib/connections';
 import { type ToolContext, type ToolDeclaration, type ToolResult, toOpenAiTools } from '../agent/tool-declaration';
 import { ApiError, notFound } from '../http/problem';
 import type { RunStore, StoredRunEvent, ToolCallRow } from '../store/runs';
 import type { ThreadStore } from '../store/threads';
-import { SYSTEM_PROMPT } from './system-prompt';
+import { systemPrompt } from './system-prompt';
 
 export type SequencedEvent = StoredRunEvent;
 
@@ -38,6 +40,8 @@ export interface RunManagerDeps {
   modelName: string;
   tools?: ToolDeclaration[];
   resourceTokens?: ResourceTokenClient;
+  /** Third-party tokens for tools that declare a connection. */
+  tokenVault?: TokenVaultClient;
   limits?: GateLimits;
   log?: (line: string) => void;
 }
@@ -56,6 +60,8 @@ const HISTORY_LIMIT = 40;
 const MAX_MODEL_TURNS = 8;
 
 type Outcome = { kind: 'result'; result: ToolResult } | { kind: 'interrupt'; interrupt: Interrupt };
+
+type ConnectionState = { connected: boolean; grantedScopes: string[] } | { error: { code: string; message: string } };
 
 export class RunManager {
   private readonly live = new Map<string, LiveRun>();
@@ -116,6 +122,25 @@ export class RunManager {
     await this.deps.runs.updateToolCall(runId, toolCallId, { approval: { status: answer.approved ? 'approved' : 'declined', argsHash: answer.argsHash } });
     if (!(await this.deps.runs.claim(runId, this.instanceId, ['interrupted']))) return;
     this.goLive(runId, user.sub, await this.deps.runs.lastSeq(runId));
+    void this.drive(runId, user, subjectToken);
+  }
+
+  /**
+   * The user dealt with a `connect_required` interrupt (connected or reconnected the account): the run goes on at
+   * exactly that tool call, and the gate decides it again with the connection as it is now. Approvals are never
+   * answered this way.
+   */
+  async resume(user: AgentUser, runId: string, toolCallId: string, subjectToken?: string): Promise<void> {
+    const run = await this.deps.runs.get(user.sub, runId);
+    if (!run) throw notFound('The run');
+    const call = (await this.deps.runs.toolCalls(runId)).find((c) => c.id === toolCallId);
+    const decision = call?.decision as GateDecision | null | undefined;
+    if (run.status !== 'interrupted' || call?.status !== 'interrupted' || decision?.kind !== 'need_connection') {
+      throw new ApiError(409, 'not_resumable', 'Conflict', 'That run is not waiting for an account to be connected.');
+    }
+    if (!(await this.deps.runs.claim(runId, this.instanceId, ['interrupted']))) return;
+    this.goLive(runId, user.sub, await this.deps.runs.lastSeq(runId));
+    await this.emit(runId, { type: 'run.resumed', runId, toolCallId });
     void this.drive(runId, user, subjectToken);
   }
 
@@ -265,7 +290,7 @@ export class RunManager {
         }
         modelTurns++;
         const turn = await this.modelTurn(runId, [
-          { role: 'system', content: SYSTEM_PROMPT },
+          { role: 'system', content: systemPrompt(new Date()) },
           ...history.map((m) => ({ role: m.role, content: m.content }) as ChatCompletionMessageParam),
           ...steps,
         ]);
@@ -389,6 +414,15 @@ export class RunManager {
     });
 
     const others = [...calls.values()].filter((c) => c.id !== tc.id);
+    const connection = decl?.connection && args && row.approval?.status !== 'declined' ? await this.connectionState(user, subjectToken, decl.connection) : undefined;
+    if (connection && 'error' in connection) {
+      const result: ToolResult = { ok: false, error: connection.error };
+      await runs.updateToolCall(runId, tc.id, { status: 'failed', result });
+      row.status = 'failed';
+      row.result = result;
+      await this.emit(runId, { type: 'tool.completed', runId, toolCallId: tc.id, ok: false, summary: result.error.message, error: result.error });
+      return { kind: 'result', result };
+    }
     let decision: GateDecision;
     if (row.approval?.status === 'declined') {
       decision = { kind: 'deny', code: 'approval_declined', reason: 'You declined this action, so it did not run.' };
@@ -405,6 +439,7 @@ export class RunManager {
         },
         // Only side-effecting or high-tier calls can need approval; the rest skip the query.
         userApprovalsLastHour: decl && (decl.sideEffect || decl.tier === 'high' || decl.tier === 'critical') ? await runs.approvalsRequestedSince(user.sub, new Date(Date.now() - 3_600_000)) : 0,
+        connection,
         approval: row.approval?.status === 'approved' ? { status: 'approved', argumentsMatch: row.approval.argsHash === argsHash } : undefined,
         nowSeconds: Math.floor(Date.now() / 1000),
         limits: this.limits,
@@ -422,7 +457,7 @@ export class RunManager {
       await runs.updateToolCall(runId, tc.id, { status: 'interrupted', decision });
       row.status = 'interrupted';
       row.decision = decision;
-      const kind = decision.kind === 'need_approval' ? 'approval_required' : decision.kind === 'need_step_up' ? 'step_up_required' : 'connection_required';
+      const kind = decision.kind === 'need_approval' ? 'approval_required' : decision.kind === 'need_step_up' ? 'step_up_required' : 'connect_required';
       return {
         kind: 'interrupt',
         interrupt: {
@@ -430,13 +465,30 @@ export class RunManager {
           toolCallId: tc.id,
           reason: decision.reason,
           ...(description ? { bindingMessage: description.bindingMessage, authorizationDetails: description.authorizationDetails } : {}),
-          ...(decision.kind === 'need_connection' ? { connection: decision.connection, scopes: decision.scopes } : {}),
+          // Reconnecting asks for what the account already granted plus what this call needs, so nothing is lost.
+          ...(decision.kind === 'need_connection'
+            ? { connection: decision.connection, scopes: [...new Set([...(connection?.grantedScopes ?? []), ...decision.scopes])] }
+            : {}),
         },
       };
     }
     await runs.updateToolCall(runId, tc.id, { status: 'executing', decision });
     row.status = 'executing';
     return { kind: 'result', result: await this.execute(runId, user, subjectToken, decl!, args!, row) };
+  }
+
+  /** Is the tool's connection there, with which scopes? Asked of Token Vault with the user's token, never assumed. */
+  private async connectionState(user: AgentUser, subjectToken: string | undefined, connection: { name: string; scopes: string[] }): Promise<ConnectionState> {
+    const vault = this.deps.tokenVault;
+    if (!vault) return { error: { code: 'connections_unavailable', message: 'Connected accounts are not configured on this server.' } };
+    if (!subjectToken) return { error: { code: 'authorization_failed', message: 'No delegated access is available for this run. Send your message again.' } };
+    try {
+      const got = await vault.get(subjectToken, user.sub, connection.name, connection.scopes);
+      return got.status === 'connected' ? { connected: true, grantedScopes: got.scopes } : { connected: false, grantedScopes: [] };
+    } catch (err) {
+      const message = err instanceof TokenVaultError ? err.message : 'Access to the connected account could not be obtained.';
+      return { error: { code: err instanceof TokenVaultError ? err.code : 'authorization_failed', message } };
+    }
   }
 
   private async execute(runId: string, user: AgentUser, subjectToken: string | undefined, decl: ToolDeclaration, args: Record<string, unknown>, row: ToolCallRow): Promise<ToolResult> {
@@ -453,6 +505,19 @@ export class RunManager {
         } catch (err) {
           throw new ToolAuthError(err instanceof Error ? err.message : 'Access could not be obtained.');
         }
+      },
+      getConnectionToken: async ({ fresh } = {}) => {
+        const vault = this.deps.tokenVault;
+        if (!decl.connection) throw new ToolAuthError(`${decl.name} declares no connection.`);
+        if (!subjectToken || !vault) throw new ToolAuthError('No delegated access is available for this run. Send your message again.');
+        if (fresh) vault.invalidate(user.sub, decl.connection.name);
+        try {
+          const got = await vault.get(subjectToken, user.sub, decl.connection.name, decl.connection.scopes);
+          if (got.status === 'connected') return got.token;
+        } catch (err) {
+          throw new ToolAuthError(err instanceof Error ? err.message : 'Access could not be obtained.');
+        }
+        throw new ToolAuthError(`Your ${connectionLabel(decl.connection.name)} account is no longer connected. Connect it again.`);
       },
     };
     let result: ToolResult;
