@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import OpenAI from 'openai';
-import { startStack } from '../backend/src/stack';
+import { FREE_PORTS, startStack } from '../backend/src/stack';
 import { SYSTEM_PROMPT } from '../backend/src/chat/system-prompt';
 import { DEFAULT_API_AUDIENCE, DEFAULT_EXTENSION_CLIENT_ID, EXTENSION_REDIRECT_URI, OFFLINE_MODEL_NAME, PROJECTS_SCOPES } from '../lib/defaults';
 import { pkceLogin } from '../test/helpers/pkce-login';
@@ -25,7 +25,7 @@ const pct = (xs: number[], p: number) => {
 const summary = (xs: number[]) => ({ n: xs.length, p50: pct(xs, 50), p95: pct(xs, 95), p99: pct(xs, 99), max: pct(xs, 100) });
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'deputy-bench-'));
-const stack = await startStack({ dataDir, ports: { backend: 0, idp: 0, model: 0, projects: 0 }, modelChunkDelayMs: 0 });
+const stack = await startStack({ dataDir, ports: FREE_PORTS, modelChunkDelayMs: 0 });
 try {
   const tokens = await pkceLogin({
     idpUrl: stack.idpUrl!, clientId: DEFAULT_EXTENSION_CLIENT_ID, redirectUri: EXTENSION_REDIRECT_URI, audience: DEFAULT_API_AUDIENCE,

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { BrowserContext, Page } from 'playwright-core';
-import { startStack, type RunningStack } from '../backend/src/stack';
+import { FREE_PORTS, startStack, type RunningStack } from '../backend/src/stack';
 import { launchWithExtension, type ExtensionSession } from '../test/helpers/browser';
 import { ask, messageCount, newConversation, sendMessage, signIn, signOut, waitForInterrupt, waitForToolCall } from '../test/helpers/panel';
 
@@ -109,7 +109,7 @@ try {
   const build = spawnSync('npx', ['wxt', 'build'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
   if (build.status !== 0) throw new Error('extension build failed');
   const t0 = Date.now();
-  stack = await startStack({ dataDir, ports: { backend: 0, idp: 0, model: 0 } });
+  stack = await startStack({ dataDir, ports: FREE_PORTS });
   metrics.stackStartMs = Date.now() - t0;
   session = await launchWithExtension({ backendUrl: stack.backendUrl });
   const d: DemoContext = {

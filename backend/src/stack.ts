@@ -3,7 +3,12 @@
  * on embedded Postgres. Environment variables that point at real services replace the matching emulator.
  */
 import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
 import { startIdp, type DemoUser } from '../emulators/idp/index';
+import { writeSecretFile } from '../emulators/idp/keys';
+import { emulatedUpstreams, type UpstreamProvider } from '../emulators/idp/upstream';
+import { startProviders } from '../emulators/providers/server';
 import { startModelServer } from '../emulators/model/server';
 import { startProjectsApi } from '../emulators/projects/server';
 import { loadConfig } from './config';
@@ -12,7 +17,9 @@ import { startBackend } from './server';
 export interface StackOptions {
   dataDir: string;
   /** 0 = a free port. Defaults: the well-known local ports. */
-  ports?: { backend?: number; idp?: number; model?: number; projects?: number };
+  ports?: { backend?: number; idp?: number; model?: number; projects?: number; providers?: number };
+  /** Lifetime of the provider emulator's access tokens (default 3600 s). */
+  providerTokenTtlSeconds?: number;
   accessTokenTtlSeconds?: number;
   modelChunkDelayMs?: number;
   /** Environment for the backend's configuration; tests pass {} so that they always run on the emulators. */
@@ -25,11 +32,16 @@ export interface RunningStack {
   idpUrl: string | undefined;
   modelUrl: string | undefined;
   projectsUrl: string | undefined;
+  /** The Google/Slack/GitHub emulator (with the IdP emulator only). */
+  providersUrl: string | undefined;
   users: DemoUser[];
   /** The IdP emulator's confidential backend client secret (later: Token Vault and CIBA). */
   backendClientSecret?: string;
   close(): Promise<void>;
 }
+
+/** Every server on a free port (tests, demos, benchmarks). */
+export const FREE_PORTS = { backend: 0, idp: 0, model: 0, projects: 0, providers: 0 } as const;
 
 export async function startStack(opts: StackOptions): Promise<RunningStack> {
   const env = opts.env ?? {};
@@ -47,23 +59,32 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
     }
 
     let idpUrl: string | undefined;
+    let providersUrl: string | undefined;
     let users: DemoUser[] = [];
     let backendClientSecret: string | undefined;
     if (!env.AUTH0_DOMAIN) {
-      const idp = await startIdp({
-        port: opts.ports?.idp ?? 8788,
-        dataDir: path.join(config.dataDir, 'idp'),
+      const tenant = await startEmulatedTenant({
+        dataDir: config.dataDir,
+        ports: { idp: opts.ports?.idp ?? 8788, providers: opts.ports?.providers ?? 8791 },
         audience: config.auth.audience,
         extensionClientId: config.auth.extensionClientId,
         accessTokenTtlSeconds: opts.accessTokenTtlSeconds,
+        providerTokenTtlSeconds: opts.providerTokenTtlSeconds,
       });
-      closers.push(idp.close);
+      closers.push(tenant.close);
+      const { idp, providers } = tenant;
       config.auth.domain = idp.url;
       config.auth.issuer = idp.issuer;
       idpUrl = idp.url;
       users = idp.users;
       backendClientSecret = idp.backendClientSecret;
       config.auth.backendClientSecret = idp.backendClientSecret;
+      providersUrl = providers.url;
+      config.providers = {
+        googleApiUrl: env.GOOGLE_API_URL ?? tenant.apiUrls.googleApiUrl,
+        slackApiUrl: env.SLACK_API_URL ?? tenant.apiUrls.slackApiUrl,
+        githubApiUrl: env.GITHUB_API_URL ?? tenant.apiUrls.githubApiUrl,
+      };
     }
 
     let projectsUrl: string | undefined;
@@ -87,6 +108,7 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
       idpUrl,
       modelUrl,
       projectsUrl,
+      providersUrl,
       users,
       backendClientSecret,
       close: () => closeAll(closers),
@@ -99,4 +121,68 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
 
 async function closeAll(closers: Array<() => Promise<void>>) {
   for (const close of closers.reverse()) await close().catch(() => {});
+}
+
+export interface EmulatedTenantOptions {
+  dataDir: string;
+  ports: { idp: number; providers: number };
+  audience?: string;
+  extensionClientId?: string;
+  accessTokenTtlSeconds?: number;
+  providerTokenTtlSeconds?: number;
+}
+
+/**
+ * The offline stand-in for an Auth0 tenant with its social connections: the IdP emulator, and the Google / Slack /
+ * GitHub emulator it is an OAuth client of (for connected accounts and Token Vault).
+ */
+export async function startEmulatedTenant(opts: EmulatedTenantOptions) {
+  const upstreams: UpstreamProvider[] = [];
+  const idp = await startIdp({
+    upstreams,
+    port: opts.ports.idp,
+    dataDir: path.join(opts.dataDir, 'idp'),
+    audience: opts.audience,
+    extensionClientId: opts.extensionClientId,
+    accessTokenTtlSeconds: opts.accessTokenTtlSeconds,
+  });
+  try {
+    const upstreamClient = loadOrCreateUpstreamClient(path.join(opts.dataDir, 'providers'));
+    const providers = await startProviders({
+      port: opts.ports.providers,
+      dataDir: path.join(opts.dataDir, 'providers'),
+      oauthClients: [{ ...upstreamClient, redirectUris: [`${idp.issuer}connected-accounts/callback`] }],
+      accessTokenTtlSeconds: opts.providerTokenTtlSeconds,
+      accounts: idp.users.map((u) => ({ email: u.email, name: u.name })),
+    });
+    // The IdP looks its upstreams up on each use: they exist from here on.
+    upstreams.push(...emulatedUpstreams(providers.url, upstreamClient));
+    return {
+      idp,
+      providers,
+      apiUrls: { googleApiUrl: `${providers.url}/google/`, slackApiUrl: `${providers.url}/slack/api/`, githubApiUrl: `${providers.url}/github/api` },
+      close: async () => {
+        await providers.close();
+        await idp.close();
+      },
+    };
+  } catch (err) {
+    await idp.close();
+    throw err;
+  }
+}
+
+/** The IdP emulator's OAuth client at the provider emulator: generated once, kept in the data dir (mode 0600). */
+function loadOrCreateUpstreamClient(dir: string): { clientId: string; clientSecret: string } {
+  const file = path.join(dir, 'oauth-client.json');
+  try {
+    const stored = JSON.parse(fs.readFileSync(file, 'utf8')) as { clientId?: unknown; clientSecret?: unknown };
+    if (typeof stored.clientId === 'string' && typeof stored.clientSecret === 'string') return { clientId: stored.clientId, clientSecret: stored.clientSecret };
+  } catch {
+    // missing or unreadable: create a new one
+  }
+  const client = { clientId: 'auth0-token-vault', clientSecret: randomBytes(32).toString('base64url') };
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  writeSecretFile(file, client);
+  return client;
 }

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack } from '../../backend/src/stack';
+import { FREE_PORTS, startStack } from '../../backend/src/stack';
 import { DEFAULT_EXTENSION_PATH, type ExtensionSession, launchWithExtension, REPO_ROOT } from '../helpers/browser';
 import {
   ask,
@@ -101,7 +101,7 @@ describe('side panel chat, end to end', () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'deputy-e2e-'));
     stack = await startStack({
       dataDir,
-      ports: { backend: 0, idp: 0, model: 0 },
+      ports: FREE_PORTS,
       accessTokenTtlSeconds: TTL_SECONDS,
       modelChunkDelayMs: 15,
       env: {},

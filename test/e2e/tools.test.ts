@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Page, Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack } from '../../backend/src/stack';
+import { FREE_PORTS, startStack } from '../../backend/src/stack';
 import type { RunEvent } from '../../lib/protocol';
 import { DEFAULT_EXTENSION_PATH, type ExtensionSession, launchWithExtension, REPO_ROOT } from '../helpers/browser';
 import { ask, newConversation, sendMessage, signIn, waitForAnswer, waitForInterrupt, waitForToolCall } from '../helpers/panel';
@@ -50,7 +50,7 @@ beforeAll(async () => {
   }
   await mkdir(SHOTS, { recursive: true });
   dataDir = await mkdtemp(path.join(tmpdir(), 'deputy-e2e-tools-'));
-  stack = await startStack({ dataDir, ports: { backend: 0, idp: 0, model: 0, projects: 0 }, modelChunkDelayMs: 10, env: {} });
+  stack = await startStack({ dataDir, ports: FREE_PORTS, modelChunkDelayMs: 10, env: {} });
   ext = await launchWithExtension({ backendUrl: stack.backendUrl });
   panel = await ext.openPanel();
   const alice = stack.users.find((u) => u.email === 'alice@example.com')!;

@@ -6,11 +6,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startIdp, type RunningIdp } from '../../backend/emulators/idp/index';
+import type { RunningIdp } from '../../backend/emulators/idp/index';
 import { startModelServer, type RunningModelServer } from '../../backend/emulators/model/server';
 import { startProjectsApi } from '../../backend/emulators/projects/server';
 import { ResourceTokenClient } from '../../backend/src/agent/resource-tokens';
 import { projectTools } from '../../backend/src/agent/tools/projects';
+import { thirdPartyTools } from '../../backend/src/agent/tools/third-party';
+import { TokenVaultClient } from '../../backend/src/agent/token-vault';
+import { startEmulatedTenant } from '../../backend/src/stack';
 import { createAccessTokenVerifier } from '../../backend/src/auth/verify-access-token';
 import { createModelClient } from '../../backend/src/chat/model-client';
 import { type AgentUser, RunManager, type SequencedEvent } from '../../backend/src/chat/run-manager';
@@ -23,6 +26,11 @@ import { pkceLogin } from './pkce-login';
 
 export interface Harness {
   idp: RunningIdp;
+  /** The Google / Slack / GitHub emulator (`/_emulator/outbox`, `/_emulator/requests`). */
+  providersUrl: string;
+  tokenVault: TokenVaultClient;
+  /** Token Vault exchanges sent so far, by connection. */
+  exchanges: Map<string, number>;
   model: RunningModelServer;
   projects: Awaited<ReturnType<typeof startProjectsApi>>;
   store: Store;
@@ -31,13 +39,17 @@ export interface Harness {
   dataDir: string;
   manager(modelName?: string): RunManager;
   login(who: 'alice' | 'bob'): Promise<{ user: AgentUser; token: string }>;
+  credentials(who: 'alice' | 'bob'): { email: string; password: string };
   projectsFile(): { projects: Array<{ id: string; tasks: Array<{ title: string }> }> };
   close(): Promise<void>;
 }
 
-export async function startHarness(opts: { modelChunkDelayMs?: number; onModelRequest?: (body: unknown) => void; log?: (line: string) => void } = {}): Promise<Harness> {
+export async function startHarness(
+  opts: { modelChunkDelayMs?: number; onModelRequest?: (body: unknown) => void; log?: (line: string) => void; providerTokenTtlSeconds?: number } = {},
+): Promise<Harness> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'deputy-agent-'));
-  const idp = await startIdp({ port: 0, dataDir: path.join(dataDir, 'idp') });
+  const tenant = await startEmulatedTenant({ dataDir, ports: { idp: 0, providers: 0 }, providerTokenTtlSeconds: opts.providerTokenTtlSeconds });
+  const { idp } = tenant;
   const model = await startModelServer({ port: 0, chunkDelayMs: opts.modelChunkDelayMs ?? 0, onRequest: opts.onModelRequest });
   const sub = (n: string) => idp.users.find((u) => u.username === n)!.sub;
   const projects = await startProjectsApi({ port: 0, issuer: idp.issuer, dataDir: path.join(dataDir, 'projects'), members: { alice: sub('alice'), bob: sub('bob') } });
@@ -46,17 +58,30 @@ export async function startHarness(opts: { modelChunkDelayMs?: number; onModelRe
   const runStore = new RunStore(store.db);
   const verify = createAccessTokenVerifier({ issuer: idp.issuer, audience: DEFAULT_API_AUDIENCE, allowedClientIds: [DEFAULT_EXTENSION_CLIENT_ID] });
   const resourceTokens = new ResourceTokenClient({ tokenUrl: `${idp.issuer}oauth/token`, clientId: 'deputy-backend', clientSecret: idp.backendClientSecret });
+  const exchanges = new Map<string, number>();
+  const tokenVault = new TokenVaultClient({
+    tokenUrl: `${idp.issuer}oauth/token`,
+    clientId: 'deputy-backend',
+    clientSecret: idp.backendClientSecret,
+    onExchange: (c) => exchanges.set(c, (exchanges.get(c) ?? 0) + 1),
+  });
   const managers: RunManager[] = [];
+  const credentials = (who: 'alice' | 'bob') => {
+    const u = idp.users.find((x) => x.username === who)!;
+    return { email: u.email, password: u.password };
+  };
   return {
-    idp, model, projects, store, threads, runStore, dataDir,
+    idp, model, projects, store, threads, runStore, dataDir, tokenVault, exchanges, credentials,
+    providersUrl: tenant.providers.url,
     manager(modelName = OFFLINE_MODEL_NAME) {
       const m = new RunManager({
         threads,
         runs: runStore,
         model: createModelClient({ baseURL: model.url, apiKey: 'offline', name: modelName, offline: true }),
         modelName,
-        tools: projectTools(projects.url),
+        tools: [...projectTools(projects.url), ...thirdPartyTools(tenant.apiUrls)],
         resourceTokens,
+        tokenVault,
         log: opts.log,
       });
       managers.push(m);
@@ -83,7 +108,7 @@ export async function startHarness(opts: { modelChunkDelayMs?: number; onModelRe
       await store.close();
       await projects.close();
       await model.close();
-      await idp.close();
+      await tenant.close();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -241,3 +241,58 @@ export async function signOut(panel: Page, timeout = 30_000): Promise<void> {
   await panel.getByTestId('sign-out').click();
   await panel.getByTestId('sign-in').waitFor({ state: 'visible', timeout });
 }
+
+/** The provider's consent page that a connect flow opened (a launchWebAuthFlow window: a new page of the context). */
+async function waitForConsentPage(context: BrowserContext, before: Set<Page>, timeout: number): Promise<Page> {
+  const deadline = Date.now() + timeout;
+  while (Date.now() < deadline) {
+    for (const p of context.pages()) {
+      if (before.has(p) || p.isClosed()) continue;
+      if (await p.getByRole('button', { name: 'Allow' }).isVisible().catch(() => false)) return p;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('No provider consent page opened');
+}
+
+/**
+ * Answers a provider consent that `click` opens: "Allow" (or "Cancel"). Returns the consent page's screenshot-able
+ * handle before the click closed it (`shot` is called with it first, for demos).
+ */
+export async function answerConsent(
+  context: BrowserContext,
+  click: () => Promise<void>,
+  opts: { button?: 'Allow' | 'Cancel'; timeout?: number; shot?: (page: Page) => Promise<void> } = {},
+): Promise<void> {
+  const before = new Set(context.pages());
+  await click();
+  const consent = await waitForConsentPage(context, before, opts.timeout ?? 30_000);
+  await opts.shot?.(consent);
+  await consent.getByRole('button', { name: opts.button ?? 'Allow' }).click();
+}
+
+/** Clicks "Connect …" on the last connect_required card and answers the provider's consent. */
+export function connectFromCard(panel: Page, context: BrowserContext, opts: Parameters<typeof answerConsent>[2] = {}): Promise<void> {
+  return answerConsent(context, () => panel.getByTestId('interrupt-connect').last().click(), opts);
+}
+
+/** Opens the Connected accounts view (if closed) and returns the connections listed as connected. */
+export async function connectedAccounts(panel: Page): Promise<string[]> {
+  const toggle = panel.getByTestId('accounts-toggle');
+  if ((await toggle.getAttribute('aria-expanded')) !== 'true') await toggle.click();
+  await panel.getByTestId('connected-accounts').waitFor();
+  await panel.locator('[data-testid="connected-account"], [data-testid="available-connection"]').first().waitFor();
+  return panel.locator('[data-testid="connected-account"]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-connection') ?? ''));
+}
+
+export async function closeAccounts(panel: Page): Promise<void> {
+  const toggle = panel.getByTestId('accounts-toggle');
+  if ((await toggle.getAttribute('aria-expanded')) === 'true') await toggle.click();
+}
+
+/** Disconnects `connection` in the Connected accounts view and waits until it is listed as not connected. */
+export async function disconnectAccount(panel: Page, connection: string): Promise<void> {
+  await connectedAccounts(panel);
+  await panel.locator(`[data-testid="connected-account"][data-connection="${connection}"] [data-testid="disconnect-account"]`).click();
+  await panel.locator(`[data-testid="available-connection"][data-connection="${connection}"]`).waitFor({ timeout: 15_000 });
+}

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type RunningStack } from '../../backend/src/stack';
+import { FREE_PORTS, startStack, type RunningStack } from '../../backend/src/stack';
 import { DEFAULT_API_AUDIENCE, DEFAULT_EXTENSION_CLIENT_ID, EXTENSION_ORIGIN, EXTENSION_REDIRECT_URI } from '../../lib/defaults';
 import { Me, Problem, PublicConfig, ThreadDetail, ThreadList } from '../../lib/protocol';
 import { pkceLogin } from '../helpers/pkce-login';
@@ -36,7 +36,7 @@ const chat = (token: string, body: unknown) =>
 
 beforeAll(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'deputy-api-'));
-  stack = await startStack({ dataDir, ports: { backend: 0, idp: 0, model: 0 }, modelChunkDelayMs: 1 });
+  stack = await startStack({ dataDir, ports: FREE_PORTS, modelChunkDelayMs: 1 });
   const a = stack.users.find((u) => u.email.startsWith('alice'))!;
   const b = stack.users.find((u) => u.email.startsWith('bob'))!;
   alice = await login(a.email, a.password);

@@ -87,7 +87,8 @@ class Problem extends Error {
 
 export function myAccountApi(opts: MyAccountOptions): Koa.Middleware {
   const flows = new Map<string, ConnectFlow>();
-  const upstreams = new Map(opts.upstreams.map((u) => [u.connection, u]));
+  // Looked up on each use: the offline stack adds the providers once their emulator listens.
+  const upstreams = { get: (name: string) => opts.upstreams.find((u) => u.connection === name), names: () => opts.upstreams.map((u) => u.connection) };
   const callbackUrl = `${opts.issuer}connected-accounts/callback`;
 
   const sweep = () => {

@@ -29,7 +29,8 @@ export interface TokenVaultOptions {
 const REFRESH_MARGIN_SECONDS = 60;
 
 export function tokenVault(opts: TokenVaultOptions): Koa.Middleware {
-  const upstreams = new Map(opts.upstreams.map((u) => [u.connection, u]));
+  // Looked up on each use: the offline stack adds the providers once their emulator listens.
+  const upstreams = { get: (name: string) => opts.upstreams.find((u) => u.connection === name), names: () => opts.upstreams.map((u) => u.connection) };
 
   async function subjectOf(form: URLSearchParams): Promise<string | undefined> {
     const token = form.get('subject_token') ?? '';
@@ -64,7 +65,7 @@ export function tokenVault(opts: TokenVaultOptions): Koa.Middleware {
     }
     const connection = form.get('connection') ?? '';
     const upstream = upstreams.get(connection);
-    if (!upstream) return fail(400, 'invalid_request', `connection must be one of: ${[...upstreams.keys()].join(', ')}`);
+    if (!upstream) return fail(400, 'invalid_request', `connection must be one of: ${upstreams.names().join(', ')}`);
 
     const sub = await subjectOf(form);
     if (!sub) return fail(401, 'invalid_grant', 'Invalid subject token.');
