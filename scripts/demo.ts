@@ -11,7 +11,20 @@ import { parseArgs } from 'node:util';
 import type { BrowserContext, Page } from 'playwright-core';
 import { FREE_PORTS, startStack, type RunningStack } from '../backend/src/stack';
 import { launchWithExtension, type ExtensionSession } from '../test/helpers/browser';
-import { ask, messageCount, newConversation, sendMessage, signIn, signOut, waitForInterrupt, waitForToolCall } from '../test/helpers/panel';
+import {
+  ask,
+  closeAccounts,
+  connectedAccounts,
+  connectFromCard,
+  messageCount,
+  newConversation,
+  sendMessage,
+  signIn,
+  signOut,
+  waitForAnswer,
+  waitForInterrupt,
+  waitForToolCall,
+} from '../test/helpers/panel';
 
 interface Step { name: string; ok: boolean; ms: number; error?: string }
 
@@ -81,6 +94,46 @@ scenarios.tools = async (d) => {
     await waitForInterrupt(panel, 'approval_required');
   });
   await d.shot(panel, '03-approval-needed');
+};
+
+scenarios.connect = async (d) => {
+  const alice = d.stack.users.find((u) => u.email.startsWith('alice'))!;
+  const panel = await d.step('open side panel', () => d.session.openPanel());
+  await d.step('sign in', () => signIn(panel, d.context, alice));
+
+  const calendar = await d.step("ask: what's on my calendar tomorrow? → connect Google", async () => {
+    const { assistantCountBefore } = await sendMessage(panel, "what's on my calendar tomorrow?");
+    await waitForInterrupt(panel, 'connect_required');
+    return assistantCountBefore;
+  });
+  await d.shot(panel, '01-connect-google-card');
+  const calendarAnswer = await d.step('connect Google in the consent window; the run resumes', async () => {
+    await connectFromCard(panel, d.context, { shot: (consent) => d.shot(consent, '02-google-consent') });
+    await waitForToolCall(panel, 'list_calendar_events', 'done');
+    return waitForAnswer(panel, { assistantCountBefore: calendar });
+  });
+  if (!calendarAnswer.text.includes('Security review')) throw new Error('the answer does not list the seeded events');
+  await d.shot(panel, '03-calendar-answer');
+
+  await d.step('new conversation', () => newConversation(panel));
+  const slack = await d.step('ask: what is new in #security? → connect Slack', async () => {
+    const { assistantCountBefore } = await sendMessage(panel, "what's new in the #security channel on slack?");
+    await waitForInterrupt(panel, 'connect_required');
+    return assistantCountBefore;
+  });
+  await d.shot(panel, '04-connect-slack-card');
+  const slackAnswer = await d.step('connect Slack; the run resumes', async () => {
+    await connectFromCard(panel, d.context, { shot: (consent) => d.shot(consent, '05-slack-consent') });
+    await waitForToolCall(panel, 'read_slack_channel', 'done');
+    return waitForAnswer(panel, { assistantCountBefore: slack });
+  });
+  if (slackAnswer.text.length < 20) throw new Error('the Slack answer is empty');
+  await d.shot(panel, '06-slack-answer');
+
+  const listed = await d.step('Connected accounts lists Google and Slack', () => connectedAccounts(panel));
+  if (!listed.includes('google-oauth2') || !listed.includes('sign-in-with-slack')) throw new Error(`connected: ${listed.join(', ')}`);
+  await d.shot(panel, '07-connected-accounts');
+  await closeAccounts(panel);
 };
 
 const { values } = parseArgs({ options: { scenario: { type: 'string', default: 'chat' }, out: { type: 'string', default: 'demo-output' } } });
