@@ -279,10 +279,9 @@ describe('scripted runs: re-attach and interrupt cards', () => {
     await newConversation(panel);
     await sendMessage(panel, m1);
     const connect = await waitForInterrupt(panel, 'connect_required', 10_000);
-    expect(connect.title).toBe('Connect google-oauth2');
-    expect(connect.text).toContain('calendar.readonly');
-    expect(await panel.getByTestId('interrupt-connect').isDisabled()).toBe(true);
-    expect(connect.text).toMatch(/coming soon/i);
+    expect(connect.title).toBe('Connect Google');
+    expect(connect.text).toContain('See your calendar');
+    expect(await panel.getByTestId('interrupt-connect').isEnabled()).toBe(true);
     await shot(panel, '08-connection-required');
 
     const m2 = 'scripted: transfer the domain';

@@ -85,17 +85,20 @@ describe('InterruptCard', () => {
     expect(html).toMatch(/Expires in 2:0[45]/);
   });
 
-  it('connect_required: "Connect <connection>", the scopes, a disabled button that says coming soon', () => {
-    const html = renderToStaticMarkup(
-      <InterruptCard
-        interrupt={{ kind: 'connect_required', toolCallId: 'c', reason: 'Connect your google-oauth2 account to continue.', connection: 'google-oauth2', scopes: ['https://www.googleapis.com/auth/calendar.events'] }}
-      />,
-    );
+  it('connect_required: "Connect Google", the scopes in words (raw scope as title), a working connect button', () => {
+    const interrupt = { kind: 'connect_required' as const, toolCallId: 'c', reason: 'Connect your Google account to continue.', connection: 'google-oauth2', scopes: ['https://www.googleapis.com/auth/calendar.events'] };
+    const html = renderToStaticMarkup(<InterruptCard interrupt={interrupt} actions={{ onConnect: () => {} }} />);
     expect(html).toContain('data-kind="connect_required"');
-    expect(html).toContain('Connect google-oauth2');
-    expect(html).toContain('https://www.googleapis.com/auth/calendar.events');
-    expect(html).toMatch(/<button[^>]*disabled=""[^>]*data-testid="interrupt-connect"/);
-    expect(html).toMatch(/[Cc]oming soon/);
+    expect(html).toContain('Connect Google');
+    expect(html).toContain('Create and edit calendar events');
+    expect(html).toContain('title="https://www.googleapis.com/auth/calendar.events"');
+    expect(html).not.toMatch(/<button[^>]*disabled=""[^>]*data-testid="interrupt-connect"/);
+    // Busy while the flow runs; the last attempt's error is shown; without a handler the button is disabled.
+    const busy = renderToStaticMarkup(<InterruptCard interrupt={interrupt} actions={{ onConnect: () => {}, busy: true, connectError: 'Connecting Google was cancelled.' }} />);
+    expect(busy).toContain('Connecting Google…');
+    expect(busy).toContain('Connecting Google was cancelled.');
+    const inert = renderToStaticMarkup(<InterruptCard interrupt={interrupt} />);
+    expect(inert).toMatch(/<button[^>]*disabled=""[^>]*data-testid="interrupt-connect"/);
   });
 
   it('step_up_required: explains the fresh sign-in with a second factor', () => {
