@@ -40,7 +40,9 @@ let ext: ExtensionSession;
 let dataDir: string;
 let panel: Page;
 
-const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SHOTS, `connect-${name}.png`) });
+async function shot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: path.join(SHOTS, `connect-${name}.png`) });
+}
 
 beforeAll(async () => {
   if (!existsSync(path.join(DEFAULT_EXTENSION_PATH, 'manifest.json'))) {
@@ -63,7 +65,8 @@ afterAll(async () => {
 /** Everything the extension keeps: storage areas and IndexedDB, as one string. */
 async function extensionStorageDump(page: Page): Promise<string> {
   return page.evaluate(async () => {
-    const areas = [await chrome.storage.local.get(null), await chrome.storage.session.get(null)];
+    const storage = (globalThis as unknown as { chrome: { storage: Record<'local' | 'session', { get(k: null): Promise<unknown> }> } }).chrome.storage;
+    const areas = [await storage.local.get(null), await storage.session.get(null)];
     const dbs: unknown[] = [];
     for (const info of await indexedDB.databases()) {
       const db = await new Promise<IDBDatabase>((resolve, reject) => {

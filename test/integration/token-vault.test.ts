@@ -117,7 +117,8 @@ describe('connected accounts (My Account API)', () => {
 
   it('C5 completing needs this flow’s code verifier, redirect URI and connect code, once', async () => {
     const token = await myAccountToken(h.idp.url, h.credentials('alice'));
-    for (const overrides of [{ code_verifier: 'x'.repeat(43) }, { redirect_uri: `${EXTENSION_REDIRECT_URI}other` }, { connect_code: 'forged-code' }]) {
+    const tampered: Array<Record<string, string>> = [{ code_verifier: 'x'.repeat(43) }, { redirect_uri: `${EXTENSION_REDIRECT_URI}other` }, { connect_code: 'forged-code' }];
+    for (const overrides of tampered) {
       const started = await startConnect(h.idp.url, token, 'github', ['repo']);
       const step = await consentInBrowser(started.connectUrl);
       if (step.kind !== 'callback') throw new Error('expected a callback');
