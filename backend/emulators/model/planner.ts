@@ -33,6 +33,7 @@ import {
   ISO_DATE,
   Knowledge,
   latestUserIndex,
+  messageText,
   mentionedEntities,
   type ModelMessage,
   normalizePhrase,
@@ -50,6 +51,7 @@ import {
   withoutQuoted,
   words,
 } from './conversation';
+import { relativeDates, todayFrom } from './relative-dates';
 import { writeAnswer, writeCannotDo, writeStuck } from './reply-writer';
 
 export interface PlannedCall {
@@ -126,7 +128,7 @@ function clauses(text: string): string[][] {
   return text.split(/[.!?;:\n,]+/).map(words).filter((c) => c.length > 0);
 }
 
-export function parseRequest(text: string, tools: ToolInfo[], knowledge: Knowledge): Request {
+export function parseRequest(text: string, tools: ToolInfo[], knowledge: Knowledge, today?: string): Request {
   const quoted = quotedStrings(text).map((q) => q.text);
   const unquoted = withoutQuoted(text);
   const cls = clauses(unquoted);
@@ -168,7 +170,7 @@ export function parseRequest(text: string, tools: ToolInfo[], knowledge: Knowled
     object,
     question: text.includes('?') || cls.some((c) => QUESTION_WORDS.has(c[0])),
     nouns: new Set(all.map(singular)),
-    dates: [...text.matchAll(ISO_DATE)].map((m) => m[0]),
+    dates: [...[...text.matchAll(ISO_DATE)].map((m) => m[0]), ...(today ? relativeDates(text, today) : [])],
     emails: [...text.matchAll(EMAIL)].map((m) => m[0]),
     names: capitalizedNames(unquoted).filter((n) => !words(n).every((w) => entityWords.has(w) || vocabulary.has(singular(w)))),
     chatOnly: cls.length > 0 && (CHAT_ONLY.has(cls[0][0]) || (cls[0][0] === 'how' && cls[0][1] === 'many' && cls[0].includes('words'))),
@@ -296,7 +298,7 @@ export function explicitArgs(text: string, tool: ToolInfo): Record<string, unkno
 
 function coerce(value: string, p: ParamInfo, quoted: boolean): unknown {
   switch (p.role) {
-    case 'email': return /^[\w.+-]+@[\w-]+(\.[\w-]+)+$/.test(value) ? value : undefined;
+    case 'email': return /^[\w.+-]+@[\w-]+(\.[\w-]+)+$/.test(value) ? (p.schema.type === 'array' ? [value] : value) : undefined;
     case 'date': return /^\d{4}-\d{2}-\d{2}/.test(value) ? value : undefined;
     case 'number': return /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : undefined;
     case 'boolean': return /^(true|false)$/i.test(value) ? value.toLowerCase() === 'true' : undefined;
@@ -412,7 +414,13 @@ export function resolveTool(tool: ToolInfo, ctx: PlanContext, asPrerequisite = f
         if (p.required && pool.length) v = [claim(pool[0])[0]];
         else if (p.required && req.names.length) v = [req.names[0]];
         break;
-      case 'email': v = req.emails.slice(0, MAX_PARALLEL_CALLS); break;
+      case 'email': {
+        // Optional address lists (cc) stay empty when a required one (to) takes the addresses; a list takes them all.
+        if (!p.required && tool.params.some((o) => o !== p && o.role === 'email' && o.required)) break;
+        const emails = req.emails.slice(0, MAX_PARALLEL_CALLS);
+        v = p.schema.type === 'array' ? (emails.length ? [emails] : []) : emails;
+        break;
+      }
       case 'date': v = req.dates.slice(0, 1); break;
       case 'enum': v = (p.enumValues ?? []).filter((e) => mentionedText.includes(normalizePhrase(e))).slice(0, 1); break;
       case 'number': {
@@ -497,7 +505,8 @@ export function planFor(instruction: string, input: PlanInput): Plan {
   const tools = toolChoice === 'none' ? [] : offered;
   const knowledge = Knowledge.from(messages);
   const done = turnCalls(messages);
-  const req = parseRequest(instruction, offered, knowledge);
+  const system = messages.find((m) => m.role === 'system');
+  const req = parseRequest(instruction, offered, knowledge, todayFrom(system ? messageText(system) : undefined));
   const ctx: PlanContext = { req, tools, knowledge, done };
   const limit = (calls: PlannedCall[]): Plan => ({ kind: 'call', calls: calls.slice(0, parallelToolCalls === false ? 1 : MAX_PARALLEL_CALLS) });
   const forced = typeof toolChoice === 'object' ? tools.find((t) => t.name === toolChoice.function.name) : undefined;
