@@ -8,6 +8,7 @@
  * - the `…Text` helpers put the gate's decisions and argument values into words, as plain text only.
  */
 import type { LocalMessage, RunPart, RunStatus, RunView, ToolActivity, ToolState } from '@/lib/db';
+import { connectionLabel } from '@/lib/connections';
 import type { GateDecision, RunEvent } from '@/lib/protocol';
 
 export type { RunPart, RunStatus, RunView, ToolActivity, ToolState };
@@ -262,7 +263,7 @@ export function decisionText(decision: GateDecision | undefined): string {
     case 'need_approval':
       return 'Needs your approval';
     case 'need_connection':
-      return `Needs your ${decision.connection} connection`;
+      return `Needs your ${connectionLabel(decision.connection)} connection`;
     case 'need_step_up':
       return 'Needs a fresh sign-in';
     case 'deny':

@@ -272,8 +272,14 @@ export async function answerConsent(
 }
 
 /** Clicks "Connect …" on the last connect_required card and answers the provider's consent. */
-export function connectFromCard(panel: Page, context: BrowserContext, opts: Parameters<typeof answerConsent>[2] = {}): Promise<void> {
-  return answerConsent(context, () => panel.getByTestId('interrupt-connect').last().click(), opts);
+export async function connectFromCard(panel: Page, context: BrowserContext, opts: Parameters<typeof answerConsent>[2] = {}): Promise<void> {
+  const turn = panel.locator('[data-testid="assistant-turn"][data-run-state="interrupted"]').last();
+  const runId = await turn.getAttribute('data-run-id');
+  await answerConsent(context, () => panel.getByTestId('interrupt-connect').last().click(), opts);
+  if ((opts.button ?? 'Allow') === 'Allow' && runId) {
+    // Connected: the run resumes (the card goes away) before anything else is waited for.
+    await panel.locator(`[data-testid="assistant-turn"][data-run-id="${runId}"]:not([data-run-state="interrupted"])`).waitFor({ timeout: opts.timeout ?? 30_000 });
+  }
 }
 
 /** Opens the Connected accounts view (if closed) and returns the connections listed as connected. */

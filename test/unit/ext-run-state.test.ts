@@ -176,7 +176,7 @@ describe('applyRunEvent: interrupts', () => {
   });
 
   it('connection and step-up decisions pause too, and say what is needed', () => {
-    expect(decisionText({ kind: 'need_connection', connection: 'google-oauth2', scopes: ['calendar'], reason: 'Connect.' })).toBe('Needs your google-oauth2 connection');
+    expect(decisionText({ kind: 'need_connection', connection: 'google-oauth2', scopes: ['calendar'], reason: 'Connect.' })).toBe('Needs your Google connection');
     expect(decisionText({ kind: 'need_step_up', acrValues: 'mfa', maxAgeSeconds: 300, reason: 'Fresh sign-in.' })).toBe('Needs a fresh sign-in');
     expect(decisionText(undefined)).toBe('Checking…');
     const run = applyRunEvents(fresh(), numbered([
