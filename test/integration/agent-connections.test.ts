@@ -89,6 +89,7 @@ describe('connect_required and resume', () => {
     expect(completed[0]).toMatchObject({ toolCallId, ok: true });
     expect(ofType(events, 'run.completed')).toHaveLength(1);
     expect(answerOf(events)).toContain('Security review: Deputy token flows');
+    expect(answerOf(events)).toContain('09:30–10:15 UTC');
     // One user turn in the thread: the question was not re-sent.
     const thread = (await h.threads.listMessages(alice.user.sub, ofType(events, 'message.completed')[0]!.message.threadId)).filter((m) => m.role === 'user');
     expect(thread).toHaveLength(1);

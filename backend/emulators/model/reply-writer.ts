@@ -121,6 +121,14 @@ function scalarSummary(o: Obj, skip: Set<string>): string[] {
     .map(([k, v]) => `- ${md(identifierWords(k).join(' '))}: ${md(String(v))}`);
 }
 
+/** "09:30–10:15 UTC" for items with ISO date-time `start` and `end` (calendar events). */
+function timeRange(o: Obj): string | undefined {
+  const hm = (v: unknown) => (typeof v === 'string' && /T\d{2}:\d{2}/.test(v) ? new Date(v).toISOString().slice(11, 16) : undefined);
+  const start = hm(o.start);
+  const end = hm(o.end);
+  return start ? `${start}${end ? `–${end}` : ''} UTC` : undefined;
+}
+
 function renderCollection(req: Request, col: Collection, kind: string, ownerLabel: string | undefined): string {
   const objs = col.items.filter(isObj);
   const where = ownerLabel ? ` in **${md(ownerLabel)}**` : '';
@@ -153,7 +161,9 @@ function renderCollection(req: Request, col: Collection, kind: string, ownerLabe
     const counts = Object.entries(o).filter(([k, v]) => typeof v === 'number' && k !== 'id').map(([k, v]) => countPhrase(k, v as number));
     if (!label) return `- ${Object.entries(o).filter(([, v]) => typeof v !== 'object').slice(0, 4).map(([k, v]) => `${md(k)}: ${md(String(v))}`).join(', ')}`;
     const due = dueOf(o);
-    return `- **${md(label)}**${counts.length ? ` — ${counts.join(', ')}` : ''}${due ? ` — due ${md(due)}` : ''}`;
+    const when = timeRange(o);
+    const extra = [typeof o.location === 'string' ? o.location : undefined, typeof o.from === 'string' ? `from ${o.from}` : undefined].filter(Boolean) as string[];
+    return `- ${when ? `${when} ` : ''}**${md(label)}**${counts.length ? ` — ${counts.join(', ')}` : ''}${due ? ` — due ${md(due)}` : ''}${extra.length ? ` — ${md(extra.join(', '))}` : ''}`;
   };
   const heading = ownerLabel ? `${plural(kind[0].toUpperCase() + kind.slice(1), 2)} in **${md(ownerLabel)}**:` : `You have ${objs.length} ${plural(kind, objs.length)}:`;
   return [heading, '', ...objs.slice(0, 50).map(line), ...(objs.length > 50 ? [`- …and ${objs.length - 50} more`] : [])].join('\n');
