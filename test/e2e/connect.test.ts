@@ -21,6 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FREE_PORTS, startStack } from '../../backend/src/stack';
 import { DEFAULT_EXTENSION_PATH, type ExtensionSession, launchWithExtension, REPO_ROOT } from '../helpers/browser';
 import {
+  answerConsent,
   closeAccounts,
   connectedAccounts,
   connectFromCard,
@@ -130,6 +131,14 @@ describe('connect Google from the side panel', () => {
     expect(await panel.getByTestId('interrupt-connect-error').textContent()).toMatch(/did not allow/i);
     expect(await panel.locator('[data-testid="assistant-turn"]').last().getAttribute('data-run-state')).toBe('interrupted');
     await shot(panel, '05-cancelled');
+  });
+
+  it('connects GitHub from the Connected accounts view', async () => {
+    await connectedAccounts(panel);
+    await answerConsent(ext.context, () => panel.locator('[data-testid="available-connection"][data-connection="github"] [data-testid="connect-account"]').click());
+    await panel.locator('[data-testid="connected-account"][data-connection="github"]').waitFor({ timeout: 15_000 });
+    expect(await connectedAccounts(panel)).toEqual(expect.arrayContaining(['google-oauth2', 'github']));
+    await closeAccounts(panel);
   });
 
   it('after disconnecting Google, the next question asks to connect again', async () => {
