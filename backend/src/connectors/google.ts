@@ -1,21 +1,60 @@
-/** Google Calendar and Gmail through the official `@googleapis/*` clients, with a per-request bearer token. */
-import { calendar as calendarApi } from '@googleapis/calendar';
-import { gmail as gmailApi } from '@googleapis/gmail';
-import { kindOfStatus, ProviderError } from './provider-call';
+/**
+ * Google Calendar and Gmail through the official `@googleapis/*` clients. The user's token goes in each request's
+ * Authorization header; results are reduced to the compact shapes the model is shown.
+ */
+import { calendar as calendarClient, type calendar_v3 } from '@googleapis/calendar';
+import { gmail as gmailClient, type gmail_v1 } from '@googleapis/gmail';
+import { kindOfStatus, ProviderError, type ProviderErrorKind } from './provider-call';
 
 const TIMEOUT_MS = 15_000;
+const MAX_BODY_CHARS = 8000;
 
-const options = (token: string) => ({ headers: { Authorization: `Bearer ${token}` }, retry: false, timeout: TIMEOUT_MS });
+/**
+ * Per request, not per client: googleapis-common keeps only the origin of a client-level `rootUrl`, which would
+ * drop a base path such as an emulator's `/google/`.
+ */
+const requestOptions = (rootUrl: string, token: string) => ({
+  rootUrl,
+  headers: { Authorization: `Bearer ${token}` },
+  retry: false,
+  timeout: TIMEOUT_MS,
+});
 
 async function google<T>(call: () => Promise<{ data: T }>): Promise<T> {
   try {
     return (await call()).data;
   } catch (err) {
-    const e = err as { status?: number; response?: { status?: number }; code?: string | number };
-    const status = e.response?.status ?? (typeof e.status === 'number' ? e.status : undefined);
-    throw new ProviderError(kindOfStatus(status));
+    throw new ProviderError(googleErrorKind(err));
   }
 }
+
+const RATE_LIMIT_REASONS = new Set(['rateLimitExceeded', 'userRateLimitExceeded', 'dailyLimitExceeded', 'RATE_LIMIT_EXCEEDED']);
+const SCOPE_REASONS = new Set(['insufficientPermissions', 'ACCESS_TOKEN_SCOPE_INSUFFICIENT']);
+
+/** Google answers 403 for a missing scope and for rate limits alike; the error's `reason`s tell them apart. */
+function googleErrorKind(err: unknown): ProviderErrorKind {
+  const response = (err as { response?: { status?: number; data?: unknown; headers?: unknown } }).response;
+  if (!response) return 'unreachable';
+  const kind = kindOfStatus(response.status);
+  if (kind !== 'forbidden') return kind;
+  const reasons = googleErrorReasons(response.data);
+  if (reasons.some((r) => RATE_LIMIT_REASONS.has(r))) return 'rate_limited';
+  if (reasons.some((r) => SCOPE_REASONS.has(r)) || /insufficient_scope/.test(headerValue(response.headers, 'www-authenticate'))) return 'insufficient_scope';
+  return 'forbidden';
+}
+
+function googleErrorReasons(data: unknown): string[] {
+  const error = (data as { error?: { errors?: Array<{ reason?: unknown }>; details?: Array<{ reason?: unknown }> } } | undefined)?.error;
+  return [...(error?.errors ?? []), ...(error?.details ?? [])].flatMap((e) => (typeof e.reason === 'string' ? [e.reason] : []));
+}
+
+function headerValue(headers: unknown, name: string): string {
+  if (headers instanceof Headers) return headers.get(name) ?? '';
+  const value = (headers as Record<string, unknown> | undefined)?.[name];
+  return typeof value === 'string' ? value : '';
+}
+
+// ---- Calendar ----------------------------------------------------------------------------------------------------
 
 export interface CalendarEvent {
   id: string;
@@ -26,48 +65,56 @@ export interface CalendarEvent {
   location?: string;
   organizer?: string;
   attendees: string[];
-  link?: string;
+  link: string;
 }
 
-type RawEvent = {
-  id?: string | null;
-  summary?: string | null;
-  location?: string | null;
-  htmlLink?: string | null;
-  start?: { dateTime?: string | null; date?: string | null } | null;
-  end?: { dateTime?: string | null; date?: string | null } | null;
-  organizer?: { email?: string | null } | null;
-  attendees?: Array<{ email?: string | null }> | null;
-};
+export interface NewCalendarEvent {
+  title: string;
+  start: Date;
+  end: Date;
+  attendees?: string[];
+  location?: string;
+  description?: string;
+}
 
-const toEvent = (e: RawEvent): CalendarEvent => ({
-  id: e.id ?? '',
-  title: e.summary ?? '(no title)',
-  start: e.start?.dateTime ?? e.start?.date ?? '',
-  end: e.end?.dateTime ?? e.end?.date ?? '',
-  allDay: !e.start?.dateTime,
-  ...(e.location ? { location: e.location } : {}),
-  ...(e.organizer?.email ? { organizer: e.organizer.email } : {}),
-  attendees: (e.attendees ?? []).flatMap((a) => (a.email ? [a.email] : [])),
-  ...(e.htmlLink ? { link: e.htmlLink } : {}),
-});
+export function toCalendarEvent(e: calendar_v3.Schema$Event): CalendarEvent {
+  return {
+    id: e.id ?? '',
+    title: e.summary ?? '(no title)',
+    start: e.start?.dateTime ?? e.start?.date ?? '',
+    end: e.end?.dateTime ?? e.end?.date ?? '',
+    allDay: !e.start?.dateTime,
+    ...(e.location ? { location: e.location } : {}),
+    ...(e.organizer?.email ? { organizer: e.organizer.email } : {}),
+    attendees: (e.attendees ?? []).flatMap((a) => (a.email ? [a.email] : [])),
+    link: e.htmlLink ?? '',
+  };
+}
 
-export class GoogleConnector {
+export class GoogleCalendar {
+  private readonly api = calendarClient({ version: 'v3' });
+
   constructor(private readonly rootUrl: string) {}
 
+  /** Events overlapping [from, to), recurring ones expanded, by start time. */
   async listEvents(token: string, from: Date, to: Date): Promise<CalendarEvent[]> {
-    const cal = calendarApi({ version: 'v3', rootUrl: this.rootUrl });
     const data = await google(() =>
-      cal.events.list({ calendarId: 'primary', timeMin: from.toISOString(), timeMax: to.toISOString(), singleEvents: true, orderBy: 'startTime', maxResults: 50 }, options(token)),
+      this.api.events.list(
+        { calendarId: 'primary', timeMin: from.toISOString(), timeMax: to.toISOString(), singleEvents: true, orderBy: 'startTime', maxResults: 100 },
+        requestOptions(this.rootUrl, token),
+      ),
     );
-    return (data.items ?? []).map(toEvent);
+    return (data.items ?? []).map(toCalendarEvent);
   }
 
-  /** `id` makes a replay answer 409 instead of creating the event twice. */
-  async createEvent(token: string, event: { id: string; title: string; start: Date; end: Date; attendees?: string[]; location?: string; description?: string }): Promise<CalendarEvent> {
-    const cal = calendarApi({ version: 'v3', rootUrl: this.rootUrl });
-    const requestBody = {
-      id: event.id,
+  /**
+   * Inserts the event under a caller-chosen `id`. Google refuses a second insert with the same id (409), so a
+   * replayed call answers with the event the first one created instead of creating another.
+   */
+  async createEvent(token: string, id: string, event: NewCalendarEvent): Promise<CalendarEvent> {
+    const options = requestOptions(this.rootUrl, token);
+    const requestBody: calendar_v3.Schema$Event = {
+      id,
       summary: event.title,
       start: { dateTime: event.start.toISOString(), timeZone: 'UTC' },
       end: { dateTime: event.end.toISOString(), timeZone: 'UTC' },
@@ -76,33 +123,79 @@ export class GoogleConnector {
       ...(event.description ? { description: event.description } : {}),
     };
     try {
-      return toEvent(await google(() => cal.events.insert({ calendarId: 'primary', requestBody }, options(token))));
+      // sendUpdates: without it Google adds attendees silently, and the tool promises them an invitation.
+      return toCalendarEvent(await google(() => this.api.events.insert({ calendarId: 'primary', sendUpdates: 'all', requestBody }, options)));
     } catch (err) {
-      if (!(err instanceof ProviderError) || err.kind !== 'failed') throw err;
-      // 409: created by an earlier attempt of this same call.
-      return toEvent(await google(() => cal.events.get({ calendarId: 'primary', eventId: event.id }, options(token))));
+      if (!(err instanceof ProviderError && err.kind === 'conflict')) throw err;
+      return toCalendarEvent(await google(() => this.api.events.get({ calendarId: 'primary', eventId: id }, options)));
     }
   }
+}
 
-  async searchMail(token: string, query: string, max: number) {
-    const gm = gmailApi({ version: 'v1', rootUrl: this.rootUrl });
-    const list = await google(() => gm.users.messages.list({ userId: 'me', q: query, maxResults: max }, options(token)));
-    const ids = (list.messages ?? []).slice(0, max).flatMap((m) => (m.id ? [m.id] : []));
+// ---- Gmail -------------------------------------------------------------------------------------------------------
+
+export interface MailSummary {
+  id: string;
+  threadId: string;
+  from: string;
+  to: string;
+  subject: string;
+  date: string;
+  snippet: string;
+  unread: boolean;
+}
+
+export interface Mail {
+  id: string;
+  threadId: string;
+  from: string;
+  to: string;
+  cc?: string;
+  subject: string;
+  date: string;
+  body: string;
+}
+
+export interface OutgoingMail {
+  to: string[];
+  cc?: string[];
+  subject: string;
+  body: string;
+}
+
+export class Gmail {
+  private readonly api = gmailClient({ version: 'v1' });
+
+  constructor(private readonly rootUrl: string) {}
+
+  async search(token: string, query: string, maxResults: number): Promise<MailSummary[]> {
+    const options = requestOptions(this.rootUrl, token);
+    const list = await google(() => this.api.users.messages.list({ userId: 'me', q: query, maxResults }, options));
+    const ids = (list.messages ?? []).slice(0, maxResults).flatMap((m) => (m.id ? [m.id] : []));
     return Promise.all(
       ids.map(async (id) => {
-        const m = await google(() => gm.users.messages.get({ userId: 'me', id, format: 'metadata', metadataHeaders: ['From', 'To', 'Subject', 'Date'] }, options(token)));
-        const h = headerMap(m.payload?.headers);
-        return { id, threadId: m.threadId ?? id, from: h.from ?? '', to: h.to ?? '', subject: h.subject ?? '', date: h.date ?? '', snippet: m.snippet ?? '', unread: (m.labelIds ?? []).includes('UNREAD') };
+        const m = await google(() =>
+          this.api.users.messages.get({ userId: 'me', id, format: 'metadata', metadataHeaders: ['From', 'To', 'Subject', 'Date'] }, options),
+        );
+        const h = headersOf(m.payload);
+        return {
+          id,
+          threadId: m.threadId ?? id,
+          from: h.from ?? '',
+          to: h.to ?? '',
+          subject: h.subject ?? '',
+          date: h.date ?? '',
+          snippet: m.snippet ?? '',
+          unread: (m.labelIds ?? []).includes('UNREAD'),
+        };
       }),
     );
   }
 
-  async readMail(token: string, id: string) {
-    const gm = gmailApi({ version: 'v1', rootUrl: this.rootUrl });
-    const m = await google(() => gm.users.messages.get({ userId: 'me', id, format: 'full' }, options(token)));
-    const h = headerMap(m.payload?.headers);
-    const body = textOf(m.payload as MimePart | undefined);
-    const limit = 8000;
+  async read(token: string, id: string): Promise<Mail> {
+    const m = await google(() => this.api.users.messages.get({ userId: 'me', id, format: 'full' }, requestOptions(this.rootUrl, token)));
+    const h = headersOf(m.payload);
+    const body = messageText(m.payload);
     return {
       id,
       threadId: m.threadId ?? id,
@@ -111,50 +204,114 @@ export class GoogleConnector {
       ...(h.cc ? { cc: h.cc } : {}),
       subject: h.subject ?? '',
       date: h.date ?? '',
-      body: body.length > limit ? `${body.slice(0, limit)}\n[… truncated]` : body,
+      body: body.length > MAX_BODY_CHARS ? `${body.slice(0, MAX_BODY_CHARS)}\n[… truncated: ${body.length - MAX_BODY_CHARS} more characters]` : body,
     };
   }
 
-  async sendMail(token: string, raw: string) {
-    const gm = gmailApi({ version: 'v1', rootUrl: this.rootUrl });
-    const sent = await google(() => gm.users.messages.send({ userId: 'me', requestBody: { raw } }, options(token)));
+  async send(token: string, mail: OutgoingMail): Promise<{ id: string; threadId: string }> {
+    const sent = await google(() =>
+      this.api.users.messages.send({ userId: 'me', requestBody: { raw: Buffer.from(rfc2822Message(mail), 'utf8').toString('base64url') } }, requestOptions(this.rootUrl, token)),
+    );
     return { id: sent.id ?? '', threadId: sent.threadId ?? '' };
   }
 }
 
-type MimePart = { mimeType?: string | null; body?: { data?: string | null } | null; parts?: MimePart[] | null };
+type MessagePart = gmail_v1.Schema$MessagePart;
 
-function headerMap(headers: Array<{ name?: string | null; value?: string | null }> | null | undefined): Record<string, string> {
+/** A part's headers by lower-cased name (the first of each). */
+function headersOf(part: MessagePart | undefined): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const h of headers ?? []) if (h.name && h.value) out[h.name.toLowerCase()] = h.value;
+  for (const h of part?.headers ?? []) if (h.name && h.value && !(h.name.toLowerCase() in out)) out[h.name.toLowerCase()] = h.value;
   return out;
 }
 
-/** The text of a message: its text/plain part, else its HTML with the tags removed. */
-function textOf(part: MimePart | undefined): string {
-  if (!part) return '';
-  const decode = (d?: string | null) => (d ? Buffer.from(d, 'base64url').toString('utf8') : '');
-  if (part.mimeType === 'text/plain') return decode(part.body?.data);
-  for (const p of part.parts ?? []) {
-    const t = textOf(p);
-    if (t && p.mimeType !== 'text/html') return t;
+/** The first inline (not attached) part of this type with a body, depth first. */
+function findPart(part: MessagePart, mimeType: string): MessagePart | undefined {
+  if (part.mimeType === mimeType && !part.filename && part.body?.data) return part;
+  for (const child of part.parts ?? []) {
+    const found = findPart(child, mimeType);
+    if (found) return found;
   }
-  const html = part.mimeType === 'text/html' ? decode(part.body?.data) : (part.parts ?? []).map((p) => (p.mimeType === 'text/html' ? decode(p.body?.data) : '')).join('');
-  return html.replace(/<style[\s\S]*?<\/style>|<script[\s\S]*?<\/script>/gi, '').replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim();
+  return undefined;
 }
 
-/** An RFC 2822 message as Gmail's base64url `raw`. Addresses and subject were validated (no CR/LF). */
-export function rfc2822(msg: { to: string[]; cc?: string[]; subject: string; body: string }): string {
-  const subject = /^[\x20-\x7E]*$/.test(msg.subject) ? msg.subject : `=?UTF-8?B?${Buffer.from(msg.subject, 'utf8').toString('base64')}?=`;
-  const lines = [
-    `To: ${msg.to.join(', ')}`,
-    ...(msg.cc?.length ? [`Cc: ${msg.cc.join(', ')}`] : []),
-    `Subject: ${subject}`,
+function decodePart(part: MessagePart): string {
+  const bytes = Buffer.from(part.body?.data ?? '', 'base64url');
+  const charset = /charset="?([^";\s]+)/i.exec(headersOf(part)['content-type'] ?? '')?.[1] ?? 'utf-8';
+  try {
+    return new TextDecoder(charset).decode(bytes);
+  } catch {
+    return bytes.toString('utf8');
+  }
+}
+
+/** The readable text of a message: its text/plain part, else its HTML part as text. */
+export function messageText(payload: MessagePart | undefined): string {
+  if (!payload) return '';
+  const plain = findPart(payload, 'text/plain');
+  if (plain) return decodePart(plain);
+  const html = findPart(payload, 'text/html');
+  return html ? htmlToText(decodePart(html)) : '';
+}
+
+const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' };
+
+function decodeEntities(text: string): string {
+  return text.replace(/&(#x[0-9a-f]{1,6}|#[0-9]{1,7}|[a-z]+);/gi, (entity, name: string) => {
+    if (name[0] !== '#') return ENTITIES[name.toLowerCase()] ?? entity;
+    const code = name[1] === 'x' || name[1] === 'X' ? parseInt(name.slice(2), 16) : parseInt(name.slice(1), 10);
+    return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : entity;
+  });
+}
+
+/** HTML as plain text: no head, scripts or styles; block ends become line breaks; entities decoded once. */
+export function htmlToText(html: string): string {
+  const text = html
+    .replace(/<(head|script|style)\b[\s\S]*?<\/\1\s*>/gi, '')
+    .replace(/<!--[\s\S]*?-->/g, '')
+    .replace(/<br\s*\/?>|<\/(p|div|li|tr|h[1-6]|blockquote)\s*>/gi, '\n')
+    .replace(/<[^>]*>/g, '');
+  return decodeEntities(text)
+    .replace(/[^\S\n]+/g, ' ')
+    .replace(/ ?\n ?/g, '\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim();
+}
+
+/**
+ * An RFC 2047 header value: printable ASCII as is, anything else as UTF-8 encoded words of at most 75 characters,
+ * folded onto continuation lines.
+ */
+function headerText(value: string): string {
+  if (/^[\x20-\x7E]*$/.test(value)) return value;
+  const words: string[] = [];
+  let chunk = '';
+  for (const char of value) {
+    if (Buffer.byteLength(chunk + char, 'utf8') > 45) {
+      words.push(chunk);
+      chunk = '';
+    }
+    chunk += char;
+  }
+  if (chunk) words.push(chunk);
+  return words.map((w) => `=?UTF-8?B?${Buffer.from(w, 'utf8').toString('base64')}?=`).join('\r\n ');
+}
+
+/**
+ * A plain-text RFC 2822 message. The input schema already refuses CR/LF in addresses and subject, so no value can
+ * start a header of its own (checked again here); the body is base64, so it cannot either.
+ */
+export function rfc2822Message(mail: OutgoingMail): string {
+  if ([...mail.to, ...(mail.cc ?? []), mail.subject].some((value) => /[\r\n]/.test(value))) throw new Error('Mail header values must be single lines.');
+  const body = Buffer.from(mail.body, 'utf8').toString('base64').replace(/.{76}(?=.)/g, '$&\r\n');
+  return [
+    `To: ${mail.to.join(', ')}`,
+    ...(mail.cc?.length ? [`Cc: ${mail.cc.join(', ')}`] : []),
+    `Subject: ${headerText(mail.subject)}`,
     'MIME-Version: 1.0',
     'Content-Type: text/plain; charset=UTF-8',
     'Content-Transfer-Encoding: base64',
     '',
-    Buffer.from(msg.body, 'utf8').toString('base64').replace(/.{76}/g, '$&\r\n'),
-  ];
-  return Buffer.from(lines.join('\r\n'), 'utf8').toString('base64url');
+    body,
+  ].join('\r\n');
 }
