@@ -47,3 +47,9 @@ export const FEDERATED_TOKEN_TYPE = 'http://auth0.com/oauth/token-type/federated
 
 /** Auth0's My Account API scopes for connected accounts (audience `https://{domain}/me/`). */
 export const MY_ACCOUNT_SCOPES = ['create:me:connected_accounts', 'read:me:connected_accounts', 'delete:me:connected_accounts'] as const;
+
+/** `acr` of a multi-factor login, and what step-up asks for in `acr_values` (RFC 9470; Auth0 uses this value). */
+export const MFA_ACR = 'http://schemas.openid.net/pape/policies/2007/06/multi-factor';
+
+/** OpenID CIBA's grant type, which the backend polls with. */
+export const CIBA_GRANT = 'urn:openid:params:grant-type:ciba';

@@ -90,20 +90,67 @@ export const ToolCallView = z.object({
 });
 export type ToolCallView = z.infer<typeof ToolCallView>;
 
+/** Where a human approval (CIBA) stands. `pending` waits for the user's trusted device. */
+export const ApprovalStatus = z.enum(['pending', 'approved', 'denied', 'expired', 'cancelled']);
+export type ApprovalStatus = z.infer<typeof ApprovalStatus>;
+
 /** Why a run paused, and what the user can do about it. */
 export const Interrupt = z.object({
-  kind: z.enum(['approval_required', 'connect_required', 'step_up_required']),
+  kind: z.enum(['approval_pending', 'connect_required', 'step_up_required']),
   toolCallId: z.string(),
   reason: z.string(),
-  /** What the approval will show: built from validated arguments only. */
+  /** What the approval shows on the trusted device: built from validated arguments only. */
   bindingMessage: z.string().optional(),
   authorizationDetails: z.array(z.record(z.string(), z.unknown())).optional(),
+  /** approval_pending: the approval to follow or cancel, and when it lapses (ISO 8601). */
+  approvalId: Id.optional(),
+  expiresAt: z.string().optional(),
+  /** connect_required: the connection and every scope it should grant. */
   connection: z.string().optional(),
   scopes: z.array(z.string()).optional(),
+  /** step_up_required: what to ask the IdP for when signing in again (RFC 9470). */
+  acrValues: z.string().optional(),
+  maxAgeSeconds: z.number().int().optional(),
 });
 export type Interrupt = z.infer<typeof Interrupt>;
 
-/** POST /v1/runs/:id/resume: the user dealt with a `connect_required` interrupt; the gate decides the call again. */
+/** An approval as the user sees it (GET /v1/approvals, POST /v1/approvals/:id/cancel). */
+export const ApprovalView = z.object({
+  id: Id,
+  runId: Id,
+  threadId: Id,
+  toolCallId: z.string(),
+  tool: z.string(),
+  bindingMessage: z.string(),
+  authorizationDetails: z.array(z.record(z.string(), z.unknown())),
+  status: ApprovalStatus,
+  createdAt: z.string(),
+  expiresAt: z.string(),
+  resolvedAt: z.string().optional(),
+});
+export type ApprovalView = z.infer<typeof ApprovalView>;
+export const ApprovalList = z.object({ approvals: z.array(ApprovalView) });
+
+/** One line of the user's audit trail (GET /v1/activity), newest first. */
+export const AuditEntry = z.object({
+  id: z.string(),
+  at: z.string(),
+  kind: z.enum(['approval.requested', 'approval.approved', 'approval.denied', 'approval.expired', 'approval.cancelled', 'tool.executed', 'tool.refused', 'step_up.required']),
+  tool: z.string(),
+  approvalId: Id.optional(),
+  /** sha256 of the canonical JSON of the call's validated arguments. */
+  argsHash: z.string().optional(),
+  /** Who answered on the trusted device (the approved token's subject). */
+  approver: z.string().optional(),
+  summary: z.string(),
+});
+export type AuditEntry = z.infer<typeof AuditEntry>;
+export const ActivityList = z.object({ entries: z.array(AuditEntry) });
+
+/**
+ * POST /v1/runs/:id/resume: the user dealt with a `connect_required` or `step_up_required` interrupt; the gate
+ * decides the call again (with the token of this request, for step-up).
+ */
 export const ResumeRequest = z.strictObject({ toolCallId: z.string().min(1).max(200) });
 export type ResumeRequest = z.infer<typeof ResumeRequest>;
 
@@ -131,6 +178,14 @@ export const RunEvent = z.discriminatedUnion('type', [
     error: z.object({ code: z.string(), message: z.string() }).optional(),
   }),
   z.object({ type: z.literal('run.interrupted'), runId: Id, interrupt: Interrupt }),
+  /** The trusted device answered (or the user cancelled, or the request lapsed). The run goes on after it. */
+  z.object({
+    type: z.literal('approval.resolved'),
+    runId: Id,
+    toolCallId: z.string(),
+    approvalId: Id,
+    status: ApprovalStatus.exclude(['pending']),
+  }),
   /** The run goes on after an interrupt was dealt with (an account connected, an approval answered). */
   z.object({ type: z.literal('run.resumed'), runId: Id, toolCallId: z.string() }),
   z.object({ type: z.literal('run.completed'), runId: Id }),

@@ -3,11 +3,13 @@ import { type Context, Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
-import { ChatRequest, Id, type Me, type PublicConfig, ResumeRequest } from '../../lib/protocol';
+import { ApprovalStatus, ChatRequest, Id, type Me, type PublicConfig, ResumeRequest } from '../../lib/protocol';
 import { requireUser, type Variables } from './auth/bearer';
+import { stepUpChallenge } from './auth/step-up';
 import type { VerifiedUser } from './auth/verify-access-token';
 import type { TokenVaultClient } from './agent/token-vault';
-import type { AgentUser, RunManager } from './chat/run-manager';
+import { type AgentUser, type RunManager, StepUpRequired } from './chat/run-manager';
+import { type ApprovalStore, approvalView, type AuditLog } from './store/approvals';
 import type { BackendConfig } from './config';
 import { ApiError, notFound, problem, validationError } from './http/problem';
 import type { RunStore } from './store/runs';
@@ -20,6 +22,8 @@ export interface AppDeps {
   runStore: RunStore;
   runs: RunManager;
   tokenVault?: TokenVaultClient;
+  approvals?: ApprovalStore;
+  audit?: AuditLog;
   log?: (line: string) => void;
 }
 
@@ -41,6 +45,12 @@ export function createApp(deps: AppDeps) {
   );
 
   app.onError((err, c) => {
+    if (err instanceof StepUpRequired) {
+      // RFC 9470 §3: the challenge says what authentication would do.
+      return problem(c, err, {
+        'WWW-Authenticate': stepUpChallenge(err.acrValues, err.maxAgeSeconds),
+      });
+    }
     if (err instanceof ApiError) return problem(c, err);
     deps.log?.(`unhandled error on ${c.req.method} ${c.req.path}: ${err instanceof Error ? err.name : 'unknown'}`);
     return problem(c, new ApiError(500, 'internal_error', 'Internal Server Error', 'Something went wrong on our side. Try again.'));
@@ -123,6 +133,27 @@ export function createApp(deps: AppDeps) {
     await runs.resume(agentUser(user), runId, body.data.toolCallId, c.get('accessToken'));
     return c.json({ runId, resumed: true }, 202);
   });
+
+  // Approvals the user asked for (newest first); `?status=pending` for the ones still waiting.
+  api.get('/approvals', async (c) => {
+    const status = c.req.query('status');
+    const parsed = status === undefined ? undefined : ApprovalStatus.safeParse(status);
+    if (parsed && !parsed.success) throw new ApiError(400, 'invalid_status', 'Bad Request', `status must be one of ${ApprovalStatus.options.join(', ')}.`);
+    const list = (await deps.approvals?.list(c.get('user').sub, { status: parsed?.data })) ?? [];
+    return c.json({ approvals: list.map((a) => approvalView(a, a.threadId)) });
+  });
+
+  // The user withdraws a pending approval: the call fails closed and the paused run goes on without it.
+  api.post('/approvals/:id/cancel', async (c) => {
+    const id = parseId(c.req.param('id'), 'approval id');
+    const user = c.get('user');
+    const cancelled = await runs.cancelApproval(agentUser(user), id);
+    const thread = await runStore.get(user.sub, cancelled.runId);
+    return c.json(approvalView(cancelled, thread?.threadId ?? ''));
+  });
+
+  // The user's audit trail: approvals asked for and answered, and the calls that ran (argument hashes only).
+  api.get('/activity', async (c) => c.json({ entries: (await deps.audit?.list(c.get('user').sub)) ?? [] }));
 
   // The user connected or disconnected an account: third-party tokens cached for them are dropped.
   api.post('/connections/changed', (c) => {

@@ -39,6 +39,8 @@ const Env = z.object({
   OPENAI_BASE_URL: z.string().url().optional(),
   OPENAI_MODEL: z.string().optional(),
   DATABASE_URL: z.string().optional(),
+  /** How long the user has to answer an approval on their device (CIBA requested_expiry), 10..300 s. */
+  APPROVAL_EXPIRY_SECONDS: z.coerce.number().int().min(10).max(300).default(300),
   /** Comma-separated extra origins allowed by CORS (the pinned extension origin is always allowed). */
   ALLOWED_ORIGINS: z.string().default(''),
 });
@@ -63,6 +65,7 @@ export interface BackendConfig {
   /** Postgres connection string, or undefined for embedded PGlite in `${dataDir}/pglite`. */
   databaseUrl?: string;
   allowedOrigins: string[];
+  approvals: { requestedExpirySeconds: number };
 }
 
 /** `tenant.auth0.com` → `https://tenant.auth0.com`; a URL with a scheme is kept as it is (minus trailing slashes). */
@@ -108,6 +111,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       offline,
     },
     databaseUrl: e.DATABASE_URL,
+    approvals: { requestedExpirySeconds: e.APPROVAL_EXPIRY_SECONDS },
     allowedOrigins: [EXTENSION_ORIGIN, ...e.ALLOWED_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean)],
   };
 }

@@ -14,6 +14,9 @@ import { ResourceTokenClient } from './agent/resource-tokens';
 import { projectTools } from './agent/tools/projects';
 import { thirdPartyTools } from './agent/tools/third-party';
 import { TokenVaultClient } from './agent/token-vault';
+import { ApprovalService } from './agent/approvals';
+import { CibaClient } from './agent/ciba-client';
+import { ApprovalStore, AuditLog } from './store/approvals';
 
 export interface RunningBackend {
   url: string;
@@ -37,6 +40,17 @@ export async function startBackend(config: BackendConfig, log: (line: string) =>
   const tokenVault = config.auth.backendClientSecret
     ? new TokenVaultClient({ tokenUrl: `${config.auth.issuer}oauth/token`, clientId: config.auth.backendClientId, clientSecret: config.auth.backendClientSecret })
     : undefined;
+  const approvalStore = new ApprovalStore(store.db);
+  const audit = new AuditLog(store.db);
+  const approvals = config.auth.backendClientSecret
+    ? new ApprovalService({
+        ciba: new CibaClient({ issuer: config.auth.issuer, clientId: config.auth.backendClientId, clientSecret: config.auth.backendClientSecret }),
+        store: approvalStore,
+        audit,
+        requestedExpirySeconds: config.approvals.requestedExpirySeconds,
+        log,
+      })
+    : undefined;
   const runs = new RunManager({
     threads,
     runs: runStore,
@@ -45,9 +59,13 @@ export async function startBackend(config: BackendConfig, log: (line: string) =>
     tools: [...projectTools(config.projectsApiUrl), ...thirdPartyTools(config.providers)],
     resourceTokens,
     tokenVault,
+    approvals,
+    audit,
+    apiAudience: config.auth.audience,
     log,
   });
-  const app = createApp({ config, verify, threads, runStore, runs, tokenVault, log });
+  approvals?.start();
+  const app = createApp({ config, verify, threads, runStore, runs, tokenVault, approvals: approvalStore, audit, log });
 
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
@@ -61,6 +79,7 @@ export async function startBackend(config: BackendConfig, log: (line: string) =>
         if ('closeAllConnections' in server) server.closeAllConnections();
         server.close(() => resolve());
       });
+      await approvals?.stop();
       await runs.drain();
       await store.close();
     },

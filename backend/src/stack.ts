@@ -21,6 +21,8 @@ export interface StackOptions {
   /** Lifetime of the provider emulator's access tokens (default 3600 s). */
   providerTokenTtlSeconds?: number;
   accessTokenTtlSeconds?: number;
+  /** The IdP's CIBA polling interval (default 5 s, as Auth0's). */
+  cibaIntervalSeconds?: number;
   modelChunkDelayMs?: number;
   /** Environment for the backend's configuration; tests pass {} so that they always run on the emulators. */
   env?: Record<string, string | undefined>;
@@ -70,6 +72,7 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
         extensionClientId: config.auth.extensionClientId,
         accessTokenTtlSeconds: opts.accessTokenTtlSeconds,
         providerTokenTtlSeconds: opts.providerTokenTtlSeconds,
+        cibaIntervalSeconds: opts.cibaIntervalSeconds,
       });
       closers.push(tenant.close);
       const { idp, providers } = tenant;
@@ -130,6 +133,7 @@ export interface EmulatedTenantOptions {
   extensionClientId?: string;
   accessTokenTtlSeconds?: number;
   providerTokenTtlSeconds?: number;
+  cibaIntervalSeconds?: number;
 }
 
 /**
@@ -145,6 +149,7 @@ export async function startEmulatedTenant(opts: EmulatedTenantOptions) {
     audience: opts.audience,
     extensionClientId: opts.extensionClientId,
     accessTokenTtlSeconds: opts.accessTokenTtlSeconds,
+    cibaIntervalSeconds: opts.cibaIntervalSeconds,
   });
   try {
     const upstreamClient = loadOrCreateUpstreamClient(path.join(opts.dataDir, 'providers'));

@@ -13,6 +13,9 @@ import { ResourceTokenClient } from '../../backend/src/agent/resource-tokens';
 import { projectTools } from '../../backend/src/agent/tools/projects';
 import { thirdPartyTools } from '../../backend/src/agent/tools/third-party';
 import { TokenVaultClient } from '../../backend/src/agent/token-vault';
+import { ApprovalService } from '../../backend/src/agent/approvals';
+import { CibaClient } from '../../backend/src/agent/ciba-client';
+import { ApprovalStore, AuditLog } from '../../backend/src/store/approvals';
 import { startEmulatedTenant } from '../../backend/src/stack';
 import { createAccessTokenVerifier } from '../../backend/src/auth/verify-access-token';
 import { createModelClient } from '../../backend/src/chat/model-client';
@@ -36,7 +39,10 @@ export interface Harness {
   store: Store;
   threads: ThreadStore;
   runStore: RunStore;
+  approvalStore: ApprovalStore;
+  audit: AuditLog;
   dataDir: string;
+  /** A run manager as one backend instance has it, with its own approval poller (several may share the store). */
   manager(modelName?: string): RunManager;
   login(who: 'alice' | 'bob'): Promise<{ user: AgentUser; token: string }>;
   credentials(who: 'alice' | 'bob'): { email: string; password: string };
@@ -45,10 +51,18 @@ export interface Harness {
 }
 
 export async function startHarness(
-  opts: { modelChunkDelayMs?: number; onModelRequest?: (body: unknown) => void; log?: (line: string) => void; providerTokenTtlSeconds?: number } = {},
+  opts: {
+    modelChunkDelayMs?: number;
+    onModelRequest?: (body: unknown) => void;
+    log?: (line: string) => void;
+    providerTokenTtlSeconds?: number;
+    /** The IdP's CIBA interval (default 1 s here, to keep tests quick; the product default is 5 s). */
+    cibaIntervalSeconds?: number;
+    approvalExpirySeconds?: number;
+  } = {},
 ): Promise<Harness> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'deputy-agent-'));
-  const tenant = await startEmulatedTenant({ dataDir, ports: { idp: 0, providers: 0 }, providerTokenTtlSeconds: opts.providerTokenTtlSeconds });
+  const tenant = await startEmulatedTenant({ dataDir, ports: { idp: 0, providers: 0 }, providerTokenTtlSeconds: opts.providerTokenTtlSeconds, cibaIntervalSeconds: opts.cibaIntervalSeconds ?? 1 });
   const { idp } = tenant;
   const model = await startModelServer({ port: 0, chunkDelayMs: opts.modelChunkDelayMs ?? 0, onRequest: opts.onModelRequest });
   const sub = (n: string) => idp.users.find((u) => u.username === n)!.sub;
@@ -56,6 +70,8 @@ export async function startHarness(
   const store = await openStore({ pgliteDir: 'memory://' });
   const threads = new ThreadStore(store.db);
   const runStore = new RunStore(store.db);
+  const approvalStore = new ApprovalStore(store.db);
+  const audit = new AuditLog(store.db);
   const verify = createAccessTokenVerifier({ issuer: idp.issuer, audience: DEFAULT_API_AUDIENCE, allowedClientIds: [DEFAULT_EXTENSION_CLIENT_ID] });
   const resourceTokens = new ResourceTokenClient({ tokenUrl: `${idp.issuer}oauth/token`, clientId: 'deputy-backend', clientSecret: idp.backendClientSecret });
   const exchanges = new Map<string, number>();
@@ -66,14 +82,24 @@ export async function startHarness(
     onExchange: (c) => exchanges.set(c, (exchanges.get(c) ?? 0) + 1),
   });
   const managers: RunManager[] = [];
+  const pollers: ApprovalService[] = [];
   const credentials = (who: 'alice' | 'bob') => {
     const u = idp.users.find((x) => x.username === who)!;
     return { email: u.email, password: u.password };
   };
   return {
-    idp, model, projects, store, threads, runStore, dataDir, tokenVault, exchanges, credentials,
+    idp, model, projects, store, threads, runStore, approvalStore, audit, dataDir, tokenVault, exchanges, credentials,
     providersUrl: tenant.providers.url,
     manager(modelName = OFFLINE_MODEL_NAME) {
+      const approvals = new ApprovalService({
+        ciba: new CibaClient({ issuer: idp.issuer, clientId: 'deputy-backend', clientSecret: idp.backendClientSecret }),
+        store: approvalStore,
+        audit,
+        requestedExpirySeconds: opts.approvalExpirySeconds,
+        tickMs: 50,
+        log: opts.log,
+      });
+      pollers.push(approvals);
       const m = new RunManager({
         threads,
         runs: runStore,
@@ -82,8 +108,12 @@ export async function startHarness(
         tools: [...projectTools(projects.url), ...thirdPartyTools(tenant.apiUrls)],
         resourceTokens,
         tokenVault,
+        approvals,
+        audit,
+        apiAudience: DEFAULT_API_AUDIENCE,
         log: opts.log,
       });
+      approvals.start();
       managers.push(m);
       return m;
     },
@@ -104,6 +134,7 @@ export async function startHarness(
     },
     projectsFile: () => JSON.parse(fs.readFileSync(path.join(dataDir, 'projects', 'projects.json'), 'utf8')),
     async close() {
+      for (const p of pollers) await p.stop();
       for (const m of managers) await m.drain();
       await store.close();
       await projects.close();

@@ -35,7 +35,7 @@ export function writeSecretFile(file: string, data: unknown): void {
   fs.renameSync(tmp, file);
 }
 
-function readJson(file: string): unknown {
+export function readJson(file: string): unknown {
   try {
     return JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (err) {

@@ -10,7 +10,8 @@ import { ApiError, problem, validationError } from '../../src/http/problem';
 import { z } from 'zod';
 import { requireScopes, requireUser, type AuthEnv } from '../../src/auth/bearer';
 import { createAccessTokenVerifier } from '../../src/auth/verify-access-token';
-import { PROJECTS_AUDIENCE } from '../../../lib/defaults';
+import { MFA_ACR, PROJECTS_AUDIENCE } from '../../../lib/defaults';
+import { freshMfa, stepUpChallenge } from '../../src/auth/step-up';
 import { ProjectData } from './data';
 
 export interface ProjectsApiOptions {
@@ -27,7 +28,16 @@ const NewTask = z.strictObject({
   due: z.iso.date().optional(),
 });
 
-const fail = (c: Context, status: 400 | 404 | 415, code: string, detail: string) => problem(c, new ApiError(status, code, code, detail));
+const fail = (c: Context, status: 400 | 403 | 404 | 415, code: string, detail: string) => problem(c, new ApiError(status, code, code, detail));
+
+/** How recent the multi-factor sign-in behind a critical call must be. */
+export const CRITICAL_MAX_AGE_SECONDS = 300;
+
+/** The RFC 9396 details a token carries (only an approved CIBA token has any). */
+function detailsOf(claims: Record<string, unknown>): Array<Record<string, unknown>> {
+  const d = claims.authorization_details;
+  return Array.isArray(d) ? d.filter((x): x is Record<string, unknown> => !!x && typeof x === 'object') : [];
+}
 
 export function createProjectsApp(opts: { issuer: string; audience: string; data: ProjectData }) {
   const { data } = opts;
@@ -76,14 +86,46 @@ export function createProjectsApp(opts: { issuer: string; audience: string; data
     return c.json(r.body as object, 200);
   });
 
+  // An approval is single use: the token that carried it cannot delete anything again (D5).
+  const usedApprovals = new Set<string>();
+  const spendApproval = (c: Context<AuthEnv>) => {
+    const jti = c.get('user').claims.jti;
+    if (typeof jti !== 'string' || usedApprovals.has(jti)) return false;
+    usedApprovals.add(jti);
+    return true;
+  };
+
+  // Deleting a project needs the user's approval of exactly this deletion: a token whose authorization_details name it.
   app.delete('/projects/:id', requireScopes('delete:projects'), (c) => {
     const sub = c.get('user').sub;
     const id = c.req.param('id');
+    const approved = detailsOf(c.get('user').claims).some((d) => d.type === 'project_delete' && d.projectId === id && Object.keys(d).length === 2);
+    if (!approved) return fail(c, 403, 'approval_required', `Deleting ${id} needs a token approving the deletion of exactly this project.`);
+    if (!spendApproval(c)) return fail(c, 403, 'approval_already_used', 'This approval was already used.');
     const p = data.project(sub, id);
     if (!p) return fail(c, 404, 'project_not_found', 'No such project.');
     const r = data.once(sub, c.req.header('idempotency-key'), () => {
       data.deleteProject(id);
       return { status: 200, body: { deleted: id } };
+    });
+    return c.json(r.body as object, 200);
+  });
+
+  // Critical: deleting every project of the user needs an approval of that AND a fresh multi-factor sign-in (RFC 9470).
+  app.delete('/projects', requireScopes('delete:projects'), (c) => {
+    const user = c.get('user');
+    if (!freshMfa(user, CRITICAL_MAX_AGE_SECONDS)) {
+      return problem(c, new ApiError(401, 'insufficient_user_authentication', 'insufficient_user_authentication', 'Deleting all projects needs a fresh multi-factor sign-in.'), {
+        'WWW-Authenticate': stepUpChallenge(MFA_ACR, CRITICAL_MAX_AGE_SECONDS),
+      });
+    }
+    const approved = detailsOf(user.claims).some((d) => d.type === 'project_delete_all' && Object.keys(d).length === 1);
+    if (!approved) return fail(c, 403, 'approval_required', 'Deleting all projects needs a token approving exactly that.');
+    if (!spendApproval(c)) return fail(c, 403, 'approval_already_used', 'This approval was already used.');
+    const r = data.once(user.sub, c.req.header('idempotency-key'), () => {
+      const ids = data.projectsOf(user.sub).map((p) => p.id);
+      for (const id of ids) data.deleteProject(id);
+      return { status: 200, body: { deleted: ids } };
     });
     return c.json(r.body as object, 200);
   });

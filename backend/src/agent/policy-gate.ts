@@ -4,6 +4,8 @@
  * the validated arguments, what the run has done so far, and where the run's context came from.
  */
 import { connectionLabel } from '../../../lib/connections';
+import { MFA_ACR } from '../../../lib/defaults';
+import { freshMfa } from '../auth/step-up';
 import type { RiskTier } from './tool-declaration';
 
 export type Decision =
@@ -20,10 +22,11 @@ export type DenyCode =
   | 'tool_call_limit'
   | 'denied_call_limit'
   | 'approval_limit'
+  | 'approval_refused_before'
   | 'user_approval_limit'
   | 'approval_mismatch';
 
-export const MFA_ACR = 'http://schemas.openid.net/pape/policies/2007/06/multi-factor';
+export { MFA_ACR };
 
 export interface GateLimits {
   toolCallsPerRun: number;
@@ -52,6 +55,8 @@ export interface GateInput {
     toolCalls: number;
     deniedCalls: number;
     approvalsRequested: number;
+    /** Approvals in this run that were denied, expired or cancelled: after one, the agent may not ask again (D4). */
+    approvalsRefused?: number;
     /** Untrusted content (a page, a mail, a tool result from a third party, a retrieved document) is in the context. */
     untrustedContentPresent: boolean;
   };
@@ -97,10 +102,9 @@ export function decide(input: GateInput): Decision {
     }
   }
 
-  if (tool.tier === 'critical') {
-    const mfa = user.acr === MFA_ACR || (user.amr ?? []).includes('mfa');
-    const fresh = user.authTime !== undefined && input.nowSeconds - user.authTime <= limits.stepUpMaxAgeSeconds;
-    if (!mfa || !fresh) {
+  // An approval of exactly this call was only requested after the step-up held; the approved token is what counts now.
+  if (tool.tier === 'critical' && !input.approval) {
+    if (!freshMfa(user, limits.stepUpMaxAgeSeconds, input.nowSeconds)) {
       return {
         kind: 'need_step_up',
         acrValues: MFA_ACR,
@@ -120,6 +124,9 @@ export function decide(input: GateInput): Decision {
   if (!needsApproval) return { kind: 'allow' };
 
   if (input.approval) return { kind: 'allow' };
+  if ((run.approvalsRefused ?? 0) > 0) {
+    return deny('approval_refused_before', 'An approval in this request was already denied, expired or cancelled; the assistant does not ask again. Send a new message if you want to try again.');
+  }
   if (run.approvalsRequested >= limits.approvalsPerRun) {
     return deny('approval_limit', 'This request already asked for approval the most times one request may.');
   }

@@ -11,13 +11,16 @@ import type OpenAI from 'openai';
 import { APIError } from 'openai';
 import type { ChatCompletionMessageParam, ChatCompletionMessageToolCall, ChatCompletionTool } from 'openai/resources/chat/completions';
 import type { ChatRequest, GateDecision, Interrupt, RunEvent } from '../../../lib/protocol';
-import { decide, DEFAULT_LIMITS, type GateLimits } from '../agent/policy-gate';
+import type { ApprovalService, ApprovedToken, Resolution } from '../agent/approvals';
+import { decide, DEFAULT_LIMITS, MFA_ACR, type GateLimits } from '../agent/policy-gate';
 import { canonicalJson, redactCredentials } from '../agent/redact';
 import type { ResourceTokenClient } from '../agent/resource-tokens';
 import { TokenVaultError, type TokenVaultClient } from '../agent/token-vault';
 import { connectionLabel } from '../../../lib/connections';
 import { type ToolContext, type ToolDeclaration, type ToolResult, toOpenAiTools } from '../agent/tool-declaration';
 import { ApiError, notFound } from '../http/problem';
+import { freshMfa } from '../auth/step-up';
+import type { AuditLog } from '../store/approvals';
 import type { RunStore, StoredRunEvent, ToolCallRow } from '../store/runs';
 import type { ThreadStore } from '../store/threads';
 import { systemPrompt } from './system-prompt';
@@ -42,6 +45,11 @@ export interface RunManagerDeps {
   resourceTokens?: ResourceTokenClient;
   /** Third-party tokens for tools that declare a connection. */
   tokenVault?: TokenVaultClient;
+  /** Human approval (CIBA) of risky calls; without it such calls are refused. */
+  approvals?: ApprovalService;
+  audit?: AuditLog;
+  /** Deputy's own API audience: an approved token for it may stand in for the user's token (Token Vault subject). */
+  apiAudience?: string;
   limits?: GateLimits;
   log?: (line: string) => void;
 }
@@ -74,6 +82,7 @@ export class RunManager {
     this.tools = new Map((deps.tools ?? []).map((t) => [t.name, t]));
     this.openAiTools = toOpenAiTools(deps.tools ?? []);
     this.limits = deps.limits ?? DEFAULT_LIMITS;
+    deps.approvals?.setResolutionHandler((r) => this.continueAfterApproval(r));
   }
 
   /** Stores the user's turn and starts the run in the background. */
@@ -111,32 +120,54 @@ export class RunManager {
   }
 
   /**
-   * Records the user's answer to an approval interrupt and resumes the run at exactly that tool call. The approval
-   * binds to the hash of the arguments the user saw; different arguments will not run (D6).
+   * The trusted device answered (or the request lapsed, or the user cancelled it): the run goes on at exactly that
+   * tool call, whichever instance resolved the approval. An approved call runs only with the approved token and
+   * only if the approved details equal the call's (D5, D6); any other outcome fails the call closed.
    */
-  async resolveApproval(user: AgentUser, runId: string, toolCallId: string, answer: { approved: boolean; argsHash: string }, subjectToken?: string) {
-    const run = await this.deps.runs.get(user.sub, runId);
-    if (!run) throw notFound('The run');
-    const call = (await this.deps.runs.toolCalls(runId)).find((c) => c.id === toolCallId);
-    if (!call || call.status !== 'interrupted') throw new ApiError(409, 'not_pending', 'Conflict', 'That tool call is not waiting for approval.');
-    await this.deps.runs.updateToolCall(runId, toolCallId, { approval: { status: answer.approved ? 'approved' : 'declined', argsHash: answer.argsHash } });
-    if (!(await this.deps.runs.claim(runId, this.instanceId, ['interrupted']))) return;
-    this.goLive(runId, user.sub, await this.deps.runs.lastSeq(runId));
-    void this.drive(runId, user, subjectToken);
+  async continueAfterApproval({ approval, token }: Resolution): Promise<void> {
+    const { runs } = this.deps;
+    const calls = await runs.toolCalls(approval.runId);
+    const call = calls.find((c) => c.id === approval.toolCallId);
+    if (!call || call.status !== 'interrupted') return;
+    await runs.updateToolCall(approval.runId, call.id, { approval: { approvalId: approval.id, status: approval.status, argsHash: approval.argsHash } });
+    if (!(await runs.claim(approval.runId, this.instanceId, ['interrupted']))) return;
+    this.goLive(approval.runId, approval.sub, await runs.lastSeq(approval.runId));
+    const status = approval.status as Exclude<typeof approval.status, 'pending'>;
+    await this.emit(approval.runId, { type: 'approval.resolved', runId: approval.runId, toolCallId: call.id, approvalId: approval.id, status });
+    await this.emit(approval.runId, { type: 'run.resumed', runId: approval.runId, toolCallId: call.id });
+    const user: AgentUser = { sub: approval.sub, ...approval.userClaims };
+    // An approved token for Deputy's API is the user's delegation for this run from here on (e.g. as the Token Vault
+    // subject); a token for another API is used only for the approved call.
+    const subject = token && this.deps.apiAudience && audiences(token.claims).includes(this.deps.apiAudience) ? token.token : undefined;
+    void this.drive(approval.runId, user, subject);
+  }
+
+  /** The user withdrew a pending approval from the side panel: the call fails closed and the run goes on. */
+  async cancelApproval(user: AgentUser, approvalId: string) {
+    const approvals = this.deps.approvals;
+    if (!approvals) throw notFound('The approval');
+    const outcome = await approvals.cancel(user.sub, approvalId);
+    if (!outcome.found) throw notFound('The approval');
+    if (outcome.cancelled) return outcome.cancelled;
+    throw new ApiError(409, 'not_pending', 'Conflict', 'That approval is no longer pending.');
   }
 
   /**
-   * The user dealt with a `connect_required` interrupt (connected or reconnected the account): the run goes on at
-   * exactly that tool call, and the gate decides it again with the connection as it is now. Approvals are never
-   * answered this way.
+   * The user dealt with a `connect_required` interrupt (connected or reconnected the account) or a `step_up_required`
+   * one (signed in again with a second factor): the run goes on at exactly that tool call, and the gate decides it
+   * again with the connection and the token as they are now. Approvals are never answered this way.
    */
   async resume(user: AgentUser, runId: string, toolCallId: string, subjectToken?: string): Promise<void> {
     const run = await this.deps.runs.get(user.sub, runId);
     if (!run) throw notFound('The run');
     const call = (await this.deps.runs.toolCalls(runId)).find((c) => c.id === toolCallId);
     const decision = call?.decision as GateDecision | null | undefined;
-    if (run.status !== 'interrupted' || call?.status !== 'interrupted' || decision?.kind !== 'need_connection') {
-      throw new ApiError(409, 'not_resumable', 'Conflict', 'That run is not waiting for an account to be connected.');
+    if (run.status !== 'interrupted' || call?.status !== 'interrupted' || (decision?.kind !== 'need_connection' && decision?.kind !== 'need_step_up')) {
+      throw new ApiError(409, 'not_resumable', 'Conflict', 'That run is not waiting for an account to be connected or a fresh sign-in.');
+    }
+    // RFC 9470: only the token's own claims count (E2); a token that is not a fresh multi-factor one is challenged.
+    if (decision.kind === 'need_step_up' && !freshMfa(user, decision.maxAgeSeconds)) {
+      throw new StepUpRequired(decision.acrValues, decision.maxAgeSeconds);
     }
     if (!(await this.deps.runs.claim(runId, this.instanceId, ['interrupted']))) return;
     this.goLive(runId, user.sub, await this.deps.runs.lastSeq(runId));
@@ -414,7 +445,8 @@ export class RunManager {
     });
 
     const others = [...calls.values()].filter((c) => c.id !== tc.id);
-    const connection = decl?.connection && args && row.approval?.status !== 'declined' ? await this.connectionState(user, subjectToken, decl.connection) : undefined;
+    const refusedApproval = row.approval && row.approval.status !== 'approved' && row.approval.status !== 'pending' ? row.approval.status : undefined;
+    const connection = decl?.connection && args && !refusedApproval ? await this.connectionState(user, subjectToken, decl.connection) : undefined;
     if (connection && 'error' in connection) {
       const result: ToolResult = { ok: false, error: connection.error };
       await runs.updateToolCall(runId, tc.id, { status: 'failed', result });
@@ -424,8 +456,8 @@ export class RunManager {
       return { kind: 'result', result };
     }
     let decision: GateDecision;
-    if (row.approval?.status === 'declined') {
-      decision = { kind: 'deny', code: 'approval_declined', reason: 'You declined this action, so it did not run.' };
+    if (refusedApproval) {
+      decision = { kind: 'deny', code: `approval_${refusedApproval}`, reason: REFUSED_REASON[refusedApproval] };
     } else {
       decision = decide({
         user,
@@ -435,6 +467,7 @@ export class RunManager {
           toolCalls: others.filter((c) => c.status !== 'proposed').length,
           deniedCalls: others.filter((c) => c.status === 'denied').length,
           approvalsRequested: others.filter((c) => c.approval || (c.decision as GateDecision | null)?.kind === 'need_approval').length,
+          approvalsRefused: others.filter((c) => c.approval && c.approval.status !== 'approved' && c.approval.status !== 'pending').length,
           untrustedContentPresent: others.some((c) => c.status === 'succeeded' && this.tools.get(c.name)?.resultTrust === 'untrusted'),
         },
         // Only side-effecting or high-tier calls can need approval; the rest skip the query.
@@ -453,11 +486,17 @@ export class RunManager {
       row.status = 'denied';
       return { kind: 'result', result };
     }
+    if (decision.kind === 'need_approval') {
+      return this.requestApproval(runId, user, tc.id, decl!, description!, argsHash!, decision, row);
+    }
+    if (decision.kind === 'need_step_up') {
+      await this.deps.audit?.append({ sub: user.sub, kind: 'step_up.required', tool: decl!.name, runId, argsHash: argsHash ?? undefined, summary: description?.summary ?? decl!.name });
+    }
     if (decision.kind !== 'allow') {
       await runs.updateToolCall(runId, tc.id, { status: 'interrupted', decision });
       row.status = 'interrupted';
       row.decision = decision;
-      const kind = decision.kind === 'need_approval' ? 'approval_required' : decision.kind === 'need_step_up' ? 'step_up_required' : 'connect_required';
+      const kind = decision.kind === 'need_step_up' ? 'step_up_required' : 'connect_required';
       return {
         kind: 'interrupt',
         interrupt: {
@@ -469,12 +508,91 @@ export class RunManager {
           ...(decision.kind === 'need_connection'
             ? { connection: decision.connection, scopes: [...new Set([...(connection?.grantedScopes ?? []), ...decision.scopes])] }
             : {}),
+          ...(decision.kind === 'need_step_up' ? { acrValues: decision.acrValues, maxAgeSeconds: decision.maxAgeSeconds } : {}),
         },
       };
     }
+    let approved: ApprovedToken | undefined;
+    if (row.approval?.status === 'approved') {
+      const refused = (code: string, reason: string) => this.refuse(runId, user, tc.id, decl!, argsHash!, row, code, reason);
+      approved = this.deps.approvals?.takeApprovedToken(row.approval.approvalId);
+      if (!approved) {
+        return refused('approval_token_unavailable', 'The approval arrived, but the server restarted before the action ran (or it already ran), so nothing was done. Ask again to approve it anew.');
+      }
+      // D6: the details the user approved must equal, byte for byte, the details of what is about to run.
+      const same = canonicalJson(approved.claims.authorization_details ?? null) === canonicalJson(description!.authorizationDetails) && approved.claims.sub === user.sub;
+      if (!same) return refused('approval_mismatch', 'The approved action differs from the one about to run, so it was not run.');
+    }
     await runs.updateToolCall(runId, tc.id, { status: 'executing', decision });
     row.status = 'executing';
-    return { kind: 'result', result: await this.execute(runId, user, subjectToken, decl!, args!, row) };
+    return { kind: 'result', result: await this.execute(runId, user, subjectToken, decl!, args!, row, approved) };
+  }
+
+  /** Starts the CIBA request for a call and pauses the run on it; if the IdP refuses, the call fails closed. */
+  private async requestApproval(
+    runId: string,
+    user: AgentUser,
+    toolCallId: string,
+    decl: ToolDeclaration,
+    description: ReturnType<ToolDeclaration['describe']>,
+    argsHash: string,
+    decision: GateDecision,
+    row: ToolCallRow,
+  ): Promise<Outcome> {
+    const { runs, approvals } = this.deps;
+    const fail = async (code: string, message: string): Promise<Outcome> => {
+      const result: ToolResult = { ok: false, error: { code, message } };
+      await runs.updateToolCall(runId, toolCallId, { status: 'denied', decision, result });
+      row.status = 'denied';
+      await this.emit(runId, { type: 'tool.completed', runId, toolCallId, ok: false, summary: message, error: result.error });
+      return { kind: 'result', result };
+    };
+    if (!approvals) return fail('approvals_unavailable', 'Approvals are not configured on this server, so this action cannot run.');
+    let approval;
+    try {
+      approval = await approvals.request({
+        sub: user.sub,
+        claims: { scopes: user.scopes, acr: user.acr, amr: user.amr, authTime: user.authTime },
+        runId,
+        toolCallId,
+        tool: decl.name,
+        audience: decl.resource?.audience ?? this.deps.apiAudience ?? '',
+        scopes: decl.resource?.scopes ?? decl.requiredScopes,
+        bindingMessage: description.bindingMessage,
+        authorizationDetails: description.authorizationDetails,
+        argsHash,
+        ...(decl.tier === 'critical' ? { acrValues: MFA_ACR } : {}),
+      });
+    } catch (err) {
+      this.deps.log?.(`run ${runId}: approval request refused (${err instanceof Error ? err.message : 'unknown'})`);
+      return fail('approval_unavailable', 'The approval request could not be sent to your device, so this action did not run.');
+    }
+    await runs.updateToolCall(runId, toolCallId, { status: 'interrupted', decision, approval: { approvalId: approval.id, status: 'pending', argsHash } });
+    row.status = 'interrupted';
+    row.decision = decision;
+    return {
+      kind: 'interrupt',
+      interrupt: {
+        kind: 'approval_pending',
+        toolCallId,
+        reason: decision.kind === 'need_approval' ? decision.reason : 'This action needs your approval.',
+        bindingMessage: approval.bindingMessage,
+        authorizationDetails: approval.authorizationDetails,
+        approvalId: approval.id,
+        expiresAt: approval.expiresAt.toISOString(),
+      },
+    };
+  }
+
+  /** A call that will not run after all (its approval does not hold): recorded, audited, and told to the model. */
+  private async refuse(runId: string, user: AgentUser, toolCallId: string, decl: ToolDeclaration, argsHash: string, row: ToolCallRow, code: string, reason: string): Promise<Outcome> {
+    const decision: GateDecision = { kind: 'deny', code, reason };
+    const result: ToolResult = { ok: false, error: { code, message: reason } };
+    await this.emit(runId, { type: 'tool.decided', runId, toolCallId, decision });
+    await this.deps.runs.updateToolCall(runId, toolCallId, { status: 'denied', decision, result });
+    row.status = 'denied';
+    await this.deps.audit?.append({ sub: user.sub, kind: 'tool.refused', tool: decl.name, runId, approvalId: row.approval?.approvalId, argsHash, summary: reason });
+    return { kind: 'result', result };
   }
 
   /** Is the tool's connection there, with which scopes? Asked of Token Vault with the user's token, never assumed. */
@@ -491,7 +609,18 @@ export class RunManager {
     }
   }
 
-  private async execute(runId: string, user: AgentUser, subjectToken: string | undefined, decl: ToolDeclaration, args: Record<string, unknown>, row: ToolCallRow): Promise<ToolResult> {
+  private async execute(
+    runId: string,
+    user: AgentUser,
+    subjectToken: string | undefined,
+    decl: ToolDeclaration,
+    args: Record<string, unknown>,
+    row: ToolCallRow,
+    approved?: ApprovedToken,
+  ): Promise<ToolResult> {
+    // The approved token is the credential for its own API (the API checks its authorization_details itself).
+    const approvedFor = (audience: string | undefined) => (approved && audience && audiences(approved.claims).includes(audience) ? approved.token : undefined);
+    const subject = approvedFor(this.deps.apiAudience) ?? subjectToken;
     const ctx: ToolContext = {
       sub: user.sub,
       runId,
@@ -499,6 +628,8 @@ export class RunManager {
       idempotencyKey: row.idempotencyKey,
       getResourceToken: async () => {
         if (!decl.resource) throw new ToolAuthError(`${decl.name} declares no resource API.`);
+        const approvedToken = approvedFor(decl.resource.audience);
+        if (approvedToken) return approvedToken;
         if (!subjectToken || !this.deps.resourceTokens) throw new ToolAuthError('No delegated access is available for this run. Send your message again.');
         try {
           return (await this.deps.resourceTokens.get(subjectToken, user.sub, decl.resource.audience, decl.resource.scopes)).token;
@@ -509,10 +640,10 @@ export class RunManager {
       getConnectionToken: async ({ fresh } = {}) => {
         const vault = this.deps.tokenVault;
         if (!decl.connection) throw new ToolAuthError(`${decl.name} declares no connection.`);
-        if (!subjectToken || !vault) throw new ToolAuthError('No delegated access is available for this run. Send your message again.');
+        if (!subject || !vault) throw new ToolAuthError('No delegated access is available for this run. Send your message again.');
         if (fresh) vault.invalidate(user.sub, decl.connection.name);
         try {
-          const got = await vault.get(subjectToken, user.sub, decl.connection.name, decl.connection.scopes);
+          const got = await vault.get(subject, user.sub, decl.connection.name, decl.connection.scopes);
           if (got.status === 'connected') return got.token;
         } catch (err) {
           throw new ToolAuthError(err instanceof Error ? err.message : 'Access could not be obtained.');
@@ -530,6 +661,17 @@ export class RunManager {
     }
     result = redactCredentials(result);
     await this.deps.runs.updateToolCall(runId, row.id, { status: result.ok ? 'succeeded' : 'failed', result });
+    if (decl.sideEffect || approved) {
+      await this.deps.audit?.append({
+        sub: user.sub,
+        kind: 'tool.executed',
+        tool: decl.name,
+        runId,
+        approvalId: row.approval?.approvalId,
+        argsHash: row.argsHash ?? undefined,
+        summary: `${decl.describe(args).summary}: ${result.ok ? (decl.outcome?.(result.data) ?? 'done') : `failed (${result.error.code})`}`,
+      });
+    }
     row.status = result.ok ? 'succeeded' : 'failed';
     row.result = result;
     await this.emit(runId, {
@@ -545,6 +687,21 @@ export class RunManager {
 }
 
 class ToolAuthError extends Error {}
+
+/** RFC 9470: the token is not a fresh enough multi-factor one. The API layer answers 401 with the challenge. */
+export class StepUpRequired extends ApiError {
+  constructor(readonly acrValues: string, readonly maxAgeSeconds: number) {
+    super(401, 'insufficient_user_authentication', 'Unauthorized', 'This action needs a fresh sign-in with a second factor.');
+  }
+}
+
+const REFUSED_REASON: Record<string, string> = {
+  denied: 'You denied this action on your device, so it did not run.',
+  expired: 'The approval request expired without an answer, so the action did not run.',
+  cancelled: 'You cancelled the approval request, so the action did not run.',
+};
+
+const audiences = (claims: { aud?: string | string[] }) => (Array.isArray(claims.aud) ? claims.aud : claims.aud ? [claims.aud] : []);
 
 function sleep(ms: number, signal?: AbortSignal) {
   return new Promise<void>((resolve) => {

@@ -91,4 +91,54 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createIndex('tool_calls_by_user').on('tool_calls').columns(['user_sub', 'created_at']).execute();
     },
   },
+  '0003_approvals_and_audit': {
+    async up(db: Kysely<any>) {
+      /**
+       * Human approvals (CIBA) and the durable jobs that poll for them: any backend instance may claim a due row
+       * (lease), so a pending approval survives restarts and is polled by exactly one instance at a time.
+       */
+      await db.schema
+        .createTable('approvals')
+        .addColumn('id', 'uuid', (c) => c.primaryKey())
+        .addColumn('user_sub', 'text', (c) => c.notNull())
+        .addColumn('run_id', 'uuid', (c) => c.notNull().references('runs.id').onDelete('cascade'))
+        .addColumn('tool_call_id', 'text', (c) => c.notNull())
+        .addColumn('tool', 'text', (c) => c.notNull())
+        .addColumn('audience', 'text', (c) => c.notNull())
+        .addColumn('binding_message', 'text', (c) => c.notNull())
+        .addColumn('authorization_details', 'jsonb', (c) => c.notNull())
+        .addColumn('args_hash', 'text', (c) => c.notNull())
+        /** The verified claims the request was made under (scopes, acr, amr, auth_time): never a token. */
+        .addColumn('user_claims', 'jsonb', (c) => c.notNull())
+        .addColumn('auth_req_id', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('interval_seconds', 'integer', (c) => c.notNull())
+        .addColumn('next_poll_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('expires_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('lease_owner', 'text')
+        .addColumn('lease_until', 'timestamptz')
+        .addColumn('approver', 'text')
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn('resolved_at', 'timestamptz')
+        .addUniqueConstraint('approvals_one_per_call', ['run_id', 'tool_call_id'])
+        .execute();
+      await db.schema.createIndex('approvals_due').on('approvals').columns(['status', 'next_poll_at']).execute();
+      await db.schema.createIndex('approvals_by_user').on('approvals').columns(['user_sub', 'created_at']).execute();
+      /** Append-only audit trail the user can read (Activity view). */
+      await db.schema
+        .createTable('audit_events')
+        .addColumn('id', 'bigserial', (c) => c.primaryKey())
+        .addColumn('user_sub', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('tool', 'text', (c) => c.notNull())
+        .addColumn('run_id', 'uuid')
+        .addColumn('approval_id', 'uuid')
+        .addColumn('args_hash', 'text')
+        .addColumn('approver', 'text')
+        .addColumn('summary', 'text', (c) => c.notNull())
+        .addColumn('at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .execute();
+      await db.schema.createIndex('audit_by_user').on('audit_events').columns(['user_sub', 'id']).execute();
+    },
+  },
 };

@@ -4,7 +4,7 @@
  */
 import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
-import type { RunEvent } from '../../../lib/protocol';
+import type { ApprovalStatus, RunEvent } from '../../../lib/protocol';
 import type { Database, ToolCallStatus } from './schema';
 
 export interface StoredRunEvent {
@@ -29,7 +29,8 @@ export interface ToolCallRow {
   tier: string | null;
   status: ToolCallStatus;
   decision: unknown;
-  approval: { status: 'approved' | 'declined'; argsHash: string } | null;
+  /** The human approval of this call, once one was requested. */
+  approval: { approvalId: string; status: ApprovalStatus; argsHash: string } | null;
   idempotencyKey: string;
   result: unknown;
 }

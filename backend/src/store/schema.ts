@@ -77,7 +77,47 @@ export interface RunEventsTable {
   created_at: Timestamp;
 }
 
+export type ApprovalRowStatus = 'pending' | 'approved' | 'denied' | 'expired' | 'cancelled';
+
+export interface ApprovalsTable {
+  id: string;
+  user_sub: string;
+  run_id: string;
+  tool_call_id: string;
+  tool: string;
+  audience: string;
+  binding_message: string;
+  authorization_details: ColumnType<unknown, string, string>;
+  args_hash: string;
+  user_claims: ColumnType<unknown, string, string>;
+  auth_req_id: string;
+  status: ApprovalRowStatus;
+  interval_seconds: number;
+  next_poll_at: ColumnType<Date, Date, Date>;
+  expires_at: ColumnType<Date, Date, Date>;
+  lease_owner: string | null;
+  lease_until: ColumnType<Date | null, Date | null, Date | null>;
+  approver: string | null;
+  created_at: ColumnType<Date, Date | undefined, never>;
+  resolved_at: ColumnType<Date | null, Date | null, Date | null>;
+}
+
+export interface AuditEventsTable {
+  id: Generated<string>;
+  user_sub: string;
+  kind: string;
+  tool: string;
+  run_id: string | null;
+  approval_id: string | null;
+  args_hash: string | null;
+  approver: string | null;
+  summary: string;
+  at: ColumnType<Date, Date | undefined, never>;
+}
+
 export interface Database {
+  approvals: ApprovalsTable;
+  audit_events: AuditEventsTable;
   users: UsersTable;
   threads: ThreadsTable;
   messages: MessagesTable;

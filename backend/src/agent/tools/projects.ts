@@ -31,7 +31,9 @@ async function callProjects(
   const json = (await res.json().catch(() => ({}))) as Record<string, unknown>;
   if (res.ok) return { ok: true, data: json };
   const message =
-    res.status === 403 ? 'The Projects service refused: your account is not allowed to do that.'
+    res.status === 401 && json.code === 'insufficient_user_authentication' ? 'The Projects service needs a fresh sign-in with a second factor for this.'
+    : res.status === 403 && typeof json.detail === 'string' ? `The Projects service refused: ${json.detail}`
+    : res.status === 403 ? 'The Projects service refused: your account is not allowed to do that.'
     : res.status === 404 ? 'The Projects service found no such project or task.'
     : res.status === 401 ? 'The Projects service did not accept our credentials.'
     : typeof json.detail === 'string' ? `The Projects service said: ${json.detail}` : `The Projects service answered ${res.status}.`;
@@ -125,6 +127,21 @@ export function projectTools(baseUrl: string) {
       }),
       outcome: () => 'Project deleted',
       execute: ({ projectId }, ctx) => callProjects(baseUrl, ctx, 'DELETE', `/projects/${projectId}`),
+    }),
+    defineTool({
+      name: 'delete_all_projects',
+      description: 'Delete every project of the user, with all their tasks. Irreversible; needs a fresh sign-in with a second factor and approval on the trusted device.',
+      input: z.strictObject({}),
+      tier: 'critical',
+      ...needs('delete:projects'),
+      sideEffect: true,
+      describe: () => ({
+        summary: 'Delete ALL your projects and their tasks',
+        bindingMessage: 'Delete ALL projects',
+        authorizationDetails: [{ type: 'project_delete_all' }],
+      }),
+      outcome: (data) => `Deleted ${count((data as { deleted?: unknown[] }).deleted?.length ?? 0, 'project')}`,
+      execute: (_args, ctx) => callProjects(baseUrl, ctx, 'DELETE', '/projects'),
     }),
   ];
 }
