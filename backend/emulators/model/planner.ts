@@ -51,6 +51,7 @@ import {
   withoutQuoted,
   words,
 } from './conversation';
+import { addressesFor, referencedAnswer, referencePhrase } from './references';
 import { relativeDates, todayFrom } from './relative-dates';
 import { writeAnswer, writeCannotDo, writeStuck } from './reply-writer';
 
@@ -225,6 +226,9 @@ export function scoreTools(req: Request, tools: ToolInfo[], knowledge: Knowledge
     if (actionHit) score += 4;
     else if (!req.action && tool.action === 'read' && (req.question || nounHit)) score += 2;
     if (nounHit) score += 3;
+    // "delete all projects" prefers delete_all_projects; without "all"/"every", the one-item tool wins.
+    const bulkTool = /(^|_)(all|every|bulk)(_|$)/.test(tool.name);
+    if (bulkTool) score += /\b(all|every|each)\b/i.test(req.unquoted) ? 2 : -1;
     const described = new Set(words(tool.description).filter((w) => w.length > 3 && !STOPWORDS.has(w)).map(singular));
     score += Math.min(1, 0.2 * [...req.nouns].filter((w) => described.has(w) && !STOPWORDS.has(w)).length);
     const hasTarget = req.quoted.length > 0 || mentionsEntity || req.names.length > 0 || req.emails.length > 0;
@@ -265,6 +269,8 @@ export interface PlanContext {
   knowledge: Knowledge;
   /** This turn's calls so far. */
   done: CallRecord[];
+  /** The whole conversation, for what the request points back at ("email Bob the notes"). */
+  messages?: ModelMessage[];
 }
 
 export function alreadyCalled(done: CallRecord[], name: string, args: Record<string, unknown>): boolean {
@@ -400,13 +406,17 @@ export function resolveTool(tool: ToolInfo, ctx: PlanContext, asPrerequisite = f
         else {
           const named = /\b(?:called|named|titled)\s+([^,.;!?\n]+)/i.exec(req.unquoted);
           if (named) v = [named[1].trim()];
+          // "send Bob the notes from today": a message about what it refers to is titled after it.
+          else if (tool.action === 'send' && ctx.messages && referencedAnswer(req.unquoted, ctx.messages, latestUserIndex(ctx.messages))) v = [referencePhrase(req.unquoted) ?? 'Notes'];
         }
         break;
       case 'body':
         if (pool.length) v = [claim(pool[0])[0]];
         else {
           const said = /\b(?:saying|that says|with (?:the )?(?:message|body|text))\s*:?\s*(.+)$/i.exec(req.unquoted);
+          const earlier = !said && ctx.messages ? referencedAnswer(req.unquoted, ctx.messages, latestUserIndex(ctx.messages)) : undefined;
           if (said) v = [said[1].trim()];
+          else if (earlier) v = [earlier];
         }
         break;
       case 'text':
@@ -417,7 +427,14 @@ export function resolveTool(tool: ToolInfo, ctx: PlanContext, asPrerequisite = f
       case 'email': {
         // Optional address lists (cc) stay empty when a required one (to) takes the addresses; a list takes them all.
         if (!p.required && tool.params.some((o) => o !== p && o.role === 'email' && o.required)) break;
-        const emails = req.emails.slice(0, MAX_PARALLEL_CALLS);
+        let emails = req.emails.slice(0, MAX_PARALLEL_CALLS);
+        // "email Bob …": a first name whose address the conversation already showed (exactly one match each).
+        if (!emails.length && p.required && ctx.messages) {
+          emails = req.names.flatMap((n) => {
+            const found = addressesFor(n, ctx.messages!);
+            return found.length === 1 ? found : [];
+          }).slice(0, MAX_PARALLEL_CALLS);
+        }
         v = p.schema.type === 'array' ? (emails.length ? [emails] : []) : emails;
         break;
       }
@@ -507,7 +524,7 @@ export function planFor(instruction: string, input: PlanInput): Plan {
   const done = turnCalls(messages);
   const system = messages.find((m) => m.role === 'system');
   const req = parseRequest(instruction, offered, knowledge, todayFrom(system ? messageText(system) : undefined));
-  const ctx: PlanContext = { req, tools, knowledge, done };
+  const ctx: PlanContext = { req, tools, knowledge, done, messages };
   const limit = (calls: PlannedCall[]): Plan => ({ kind: 'call', calls: calls.slice(0, parallelToolCalls === false ? 1 : MAX_PARALLEL_CALLS) });
   const forced = typeof toolChoice === 'object' ? tools.find((t) => t.name === toolChoice.function.name) : undefined;
   const answered = (text: string): Plan => (toolChoice === 'required' || forced ? mustCall(ctx, forced) : { kind: 'answer', text });

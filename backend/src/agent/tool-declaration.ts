@@ -70,10 +70,10 @@ const INVISIBLE = /[\u200B-\u200F\u202A-\u202E\u2060-\u2069\uFEFF]/g;
 
 /**
  * Auth0's CIBA rule: at most 64 characters of letters, digits, spaces and + - _ . , : #. Strips bidi and zero-width
- * characters first (D7), then anything outside the set, then trims to length.
+ * characters first (D7), spells `@` as "at" (addresses stay readable), drops anything outside the set, trims to length.
  */
 export function toBindingMessage(text: string): string {
-  const cleaned = text.normalize('NFKC').replace(INVISIBLE, '').replace(BINDING_CHARSET, ' ').replace(/\s+/g, ' ').trim();
+  const cleaned = text.normalize('NFKC').replace(INVISIBLE, '').replace(/@/g, ' at ').replace(BINDING_CHARSET, ' ').replace(/\s+/g, ' ').trim();
   return cleaned.length <= 64 ? cleaned : `${cleaned.slice(0, 63).trimEnd()}.`.slice(0, 64);
 }
 
