@@ -44,6 +44,8 @@ export interface Harness {
   dataDir: string;
   /** A run manager as one backend instance has it, with its own approval poller (several may share the store). */
   manager(modelName?: string): RunManager;
+  /** Stops every approval poller started so far (as if those instances stopped); their jobs stay in the store. */
+  stopPollers(): Promise<void>;
   login(who: 'alice' | 'bob'): Promise<{ user: AgentUser; token: string }>;
   credentials(who: 'alice' | 'bob'): { email: string; password: string };
   projectsFile(): { projects: Array<{ id: string; tasks: Array<{ title: string }> }> };
@@ -116,6 +118,9 @@ export async function startHarness(
       approvals.start();
       managers.push(m);
       return m;
+    },
+    async stopPollers() {
+      for (const p of pollers.splice(0)) await p.stop();
     },
     async login(who) {
       const u = idp.users.find((x) => x.username === who)!;

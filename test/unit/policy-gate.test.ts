@@ -73,12 +73,24 @@ describe('policy gate: the whole decision table', () => {
     }
   });
 
-  it('never allows a critical call without a fresh multi-factor login, approval or not', () => {
-    for (const c of cases.filter((c) => c.tier === 'critical' && c.scopesOk && !['not-connected', 'lacking-scope'].includes(c.conn))) {
+  it('never asks to approve (nor runs) a critical call without a fresh multi-factor login', () => {
+    for (const c of cases.filter((c) => c.tier === 'critical' && c.approval === 'none' && c.scopesOk && !['not-connected', 'lacking-scope'].includes(c.conn))) {
       const d = decide(build(c));
       if (c.auth !== 'mfa-fresh') expect(d).toMatchObject({ kind: 'need_step_up', acrValues: MFA_ACR, maxAgeSeconds: DEFAULT_LIMITS.stepUpMaxAgeSeconds });
-      else expect(d.kind).not.toBe('need_step_up');
+      else expect(d.kind).toBe('need_approval');
     }
+  });
+
+  it('a critical call approved for exactly these arguments runs: the approved token, not the old login, is checked by the API', () => {
+    for (const c of cases.filter((c) => c.tier === 'critical' && c.approval === 'match' && c.scopesOk && ['none-needed', 'connected'].includes(c.conn))) {
+      expect(decide(build(c))).toEqual({ kind: 'allow' });
+    }
+  });
+
+  it('D4: after an approval in the run was denied, expired or cancelled, no further approval is asked', () => {
+    const input = build({ tier: 'high', sideEffect: true, scopesOk: true, conn: 'none-needed', untrusted: false, approval: 'none', auth: 'plain' });
+    expect(decide(input).kind).toBe('need_approval');
+    expect(decide({ ...input, run: { ...input.run, approvalsRefused: 1 } })).toMatchObject({ kind: 'deny', code: 'approval_refused_before' });
   });
 
   it('once untrusted content is in the run, every side effect needs approval whatever its tier', () => {
