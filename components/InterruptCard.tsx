@@ -1,26 +1,29 @@
-import { useEffect, useState } from 'react';
 import type { Interrupt } from '@/lib/protocol';
-import { KeyValueList } from './KeyValueList';
+import { type AuthorizationDetail, renderDetail } from '@/lib/authorization-details';
 import { connectionLabel, scopeLabel } from '@/lib/connections';
-import { labelText, revealInvisible, type ToolActivity, valueText } from './run-state';
+import { Countdown } from './Countdown';
+import { revealInvisible, type ToolActivity } from './run-state';
 import { StateIcon } from './StateIcon';
 
-/** What the user can do about a pause. Approve/deny/cancel arrive with the approvals issue; unset = not offered. */
+/** What the user can do about a pause from the side panel (approvals themselves are answered on the trusted device). */
 export interface InterruptActions {
-  onApprove?: () => void;
-  onDeny?: () => void;
+  /** approval_pending: withdraws the approval request. */
   onCancel?: () => void;
+  /** Why cancelling did not work. */
+  cancelError?: string;
   /** Runs the connect flow for a `connect_required` pause, then resumes the run. */
   onConnect?: () => void;
   /** Why the last connect attempt did not work (the run stays paused). */
   connectError?: string;
-  /** When the request expires (ms since the epoch): shows a countdown. */
-  expiresAt?: number;
+  /** step_up_required: signs in again with a second factor, then resumes the run. */
+  onStepUp?: () => void;
+  /** Why the last step-up attempt did not work (the run stays paused). */
+  stepUpError?: string;
   busy?: boolean;
 }
 
 const TITLES: Record<Interrupt['kind'], (i: Interrupt) => string> = {
-  approval_required: () => 'Approval needed',
+  approval_pending: () => 'Waiting for your approval',
   connect_required: (i) => `Connect ${i.connection ? connectionLabel(i.connection) : 'an account'}`,
   step_up_required: () => 'Fresh sign-in needed',
 };
@@ -37,10 +40,32 @@ export function InterruptCard({ interrupt, call, actions = {} }: { interrupt: In
           {title}
         </h3>
       </header>
-      {interrupt.kind === 'approval_required' && <ApprovalBody interrupt={interrupt} call={call} actions={actions} />}
+      {interrupt.kind === 'approval_pending' && <ApprovalBody interrupt={interrupt} call={call} actions={actions} />}
       {interrupt.kind === 'connect_required' && <ConnectionBody interrupt={interrupt} actions={actions} />}
-      {interrupt.kind === 'step_up_required' && <StepUpBody interrupt={interrupt} call={call} />}
+      {interrupt.kind === 'step_up_required' && <StepUpBody interrupt={interrupt} call={call} actions={actions} />}
     </section>
+  );
+}
+
+/** An authorization detail as its title and label/value rows (text only; invisible characters made visible). */
+function DetailRows({ detail }: { detail: Record<string, unknown> }) {
+  const { title, rows } = renderDetail({ ...detail, type: String(detail.type ?? '') } as AuthorizationDetail);
+  return (
+    <div className="interrupt-detail" data-testid="interrupt-detail">
+      <div className="interrupt-detail-type">{revealInvisible(title)}</div>
+      {rows.length === 0 ? (
+        <p className="kv-empty">No further details</p>
+      ) : (
+        <dl className="kv">
+          {rows.map((r, i) => (
+            <div className="kv-row" key={i}>
+              <dt>{revealInvisible(r.label)}</dt>
+              <dd>{revealInvisible(r.value)}</dd>
+            </div>
+          ))}
+        </dl>
+      )}
+    </div>
   );
 }
 
@@ -56,15 +81,9 @@ function WhatWillRun({ interrupt, call }: { interrupt: Interrupt; call?: ToolAct
           {revealInvisible(what)}
         </p>
       )}
-      {details.map((d, i) => {
-        const { type, ...rest } = d;
-        return (
-          <div className="interrupt-detail" key={i} data-testid="interrupt-detail">
-            {type !== undefined && <div className="interrupt-detail-type">{labelText(valueText(type))}</div>}
-            <KeyValueList value={rest} empty="No further details" />
-          </div>
-        );
-      })}
+      {details.map((d, i) => (
+        <DetailRows key={i} detail={d} />
+      ))}
     </div>
   );
 }
@@ -77,38 +96,34 @@ function Reason({ text }: { text: string }) {
   );
 }
 
+function InlineError({ text, testId }: { text?: string; testId: string }) {
+  if (!text) return null;
+  return (
+    <p className="interrupt-error" role="alert" data-testid={testId}>
+      {text}
+    </p>
+  );
+}
+
 function ApprovalBody({ interrupt, call, actions }: { interrupt: Interrupt; call?: ToolActivity; actions: InterruptActions }) {
-  const { onApprove, onDeny, onCancel, expiresAt, busy } = actions;
-  const hasActions = Boolean(onApprove || onDeny || onCancel);
+  const { onCancel, cancelError, busy } = actions;
+  const expiresAt = interrupt.expiresAt ? Date.parse(interrupt.expiresAt) : NaN;
   return (
     <>
-      <p className="interrupt-lead">Deputy paused before this action. It runs only once you approve exactly this.</p>
+      <p className="interrupt-lead">Approve it on your trusted device (the approvals page). Nothing runs until you do.</p>
       <WhatWillRun interrupt={interrupt} call={call} />
       <Reason text={interrupt.reason} />
       <div className="interrupt-status" role="status" data-testid="interrupt-status">
         <StateIcon state="waiting" />
-        <span>Waiting for approval on your trusted device…</span>
-        {expiresAt !== undefined && <Countdown until={expiresAt} />}
+        <span>Waiting for your trusted device…</span>
+        {Number.isFinite(expiresAt) && <Countdown until={expiresAt} />}
       </div>
-      {hasActions && (
-        <div className="interrupt-actions" data-testid="interrupt-actions">
-          {onApprove && (
-            <button type="button" className="btn btn-small btn-primary" onClick={onApprove} disabled={busy} data-testid="interrupt-approve">
-              Approve
-            </button>
-          )}
-          {onDeny && (
-            <button type="button" className="btn btn-small" onClick={onDeny} disabled={busy} data-testid="interrupt-deny">
-              Deny
-            </button>
-          )}
-          {onCancel && (
-            <button type="button" className="btn btn-small btn-ghost" onClick={onCancel} disabled={busy} data-testid="interrupt-cancel">
-              Cancel request
-            </button>
-          )}
-        </div>
-      )}
+      <InlineError text={cancelError} testId="interrupt-cancel-error" />
+      <div className="interrupt-actions">
+        <button type="button" className="btn btn-small" onClick={onCancel} disabled={!onCancel || busy} data-testid="interrupt-cancel">
+          {busy ? 'Cancelling…' : 'Cancel request'}
+        </button>
+      </div>
     </>
   );
 }
@@ -136,11 +151,7 @@ function ConnectionBody({ interrupt, actions }: { interrupt: Interrupt; actions:
           </ul>
         </div>
       )}
-      {connectError && (
-        <p className="interrupt-error" role="alert" data-testid="interrupt-connect-error">
-          {connectError}
-        </p>
-      )}
+      <InlineError text={connectError} testId="interrupt-connect-error" />
       <div className="interrupt-actions">
         <button type="button" className="btn btn-small btn-primary" disabled={!onConnect || busy} onClick={onConnect} data-testid="interrupt-connect">
           {busy ? `Connecting ${name}…` : `Connect ${name}`}
@@ -151,36 +162,23 @@ function ConnectionBody({ interrupt, actions }: { interrupt: Interrupt; actions:
   );
 }
 
-function StepUpBody({ interrupt, call }: { interrupt: Interrupt; call?: ToolActivity }) {
+function StepUpBody({ interrupt, call, actions }: { interrupt: Interrupt; call?: ToolActivity; actions: InterruptActions }) {
+  const { onStepUp, stepUpError, busy } = actions;
   return (
     <>
       <p className="interrupt-lead">
-        This action is critical, so it needs a fresh sign-in with a second factor (for example a code from your authenticator app) right
-        before it runs. That proves it is really you asking.
+        This action needs a fresh sign-in with a second factor (for example a code from your authenticator app) right before it runs. That
+        proves it is really you asking. Nothing has run yet.
       </p>
       <WhatWillRun interrupt={interrupt} call={call} />
       <Reason text={interrupt.reason} />
+      <InlineError text={stepUpError} testId="interrupt-step-up-error" />
       <div className="interrupt-actions">
-        <button type="button" className="btn btn-small btn-primary" disabled data-testid="interrupt-step-up">
-          Sign in with a second factor
+        <button type="button" className="btn btn-small btn-primary" disabled={!onStepUp || busy} onClick={onStepUp} data-testid="interrupt-step-up">
+          {busy ? 'Verifying…' : "Verify it's you"}
         </button>
-        <span className="interrupt-soon">Coming soon. Until then this action stays paused; nothing has run.</span>
+        {!onStepUp && <span className="interrupt-soon">Open this conversation in the side panel to verify.</span>}
       </div>
     </>
-  );
-}
-
-function Countdown({ until }: { until: number }) {
-  const [now, setNow] = useState(() => Date.now());
-  useEffect(() => {
-    const t = setInterval(() => setNow(Date.now()), 1_000);
-    return () => clearInterval(t);
-  }, []);
-  const left = Math.max(0, Math.round((until - now) / 1000));
-  const text = left === 0 ? 'Expired' : `Expires in ${Math.floor(left / 60)}:${String(left % 60).padStart(2, '0')}`;
-  return (
-    <span className="interrupt-countdown" data-testid="interrupt-countdown">
-      {text}
-    </span>
   );
 }

@@ -1,5 +1,6 @@
+import { ApprovalOutcomeLine } from './ApprovalOutcomeLine';
 import { KeyValueList } from './KeyValueList';
-import { decisionText, outcomeText, revealInvisible, TOOL_STATE_LABEL, type ToolActivity } from './run-state';
+import { callDecisionText, outcomeText, revealInvisible, TOOL_STATE_LABEL, type ToolActivity } from './run-state';
 import { StateIcon } from './StateIcon';
 
 const TIER_TITLE: Record<NonNullable<ToolActivity['tier']>, string> = {
@@ -11,11 +12,11 @@ const TIER_TITLE: Record<NonNullable<ToolActivity['tier']>, string> = {
 
 /**
  * One tool call inside the assistant's turn: state icon, the server's one-line summary, the risk tier, the gate's
- * decision in words and the outcome. Expands to the validated arguments as key/value text.
+ * decision in words and the outcome, and how its approval was answered. Expands to the validated arguments as key/value text.
  */
 export function ToolCallRow({ call }: { call: ToolActivity }) {
   const outcome = outcomeText(call);
-  const decision = decisionText(call.decision);
+  const decision = callDecisionText(call);
   const bad = call.state === 'denied' || call.state === 'failed';
   return (
     <div
@@ -65,6 +66,7 @@ export function ToolCallRow({ call }: { call: ToolActivity }) {
           <KeyValueList value={call.arguments} testId="tool-call-arguments" />
         </div>
       </details>
+      {call.approval && <ApprovalOutcomeLine status={call.approval.status} />}
     </div>
   );
 }

@@ -1,9 +1,11 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import type { ApiClient } from '@/lib/api-client';
+import { type ApiClient, ApiError, StepUpRequiredError } from '@/lib/api-client';
 import { AuthError, type UserProfile } from '@/lib/auth';
 import type { ConnectedAccountsClient } from '@/lib/connected-accounts';
 import { historyFor, type LocalMessage, type LocalThread } from '@/lib/db';
+import { MFA_ACR } from '@/lib/defaults';
 import type { PublicConfig } from '@/lib/protocol';
+import { ActivityView } from './ActivityView';
 import { Composer } from './Composer';
 import { ConnectedAccountsView } from './ConnectedAccountsView';
 import { ConversationList } from './ConversationList';
@@ -21,6 +23,8 @@ interface Props {
   api: ApiClient;
   /** The user's connected accounts (Auth0 My Account API). */
   accounts: ConnectedAccountsClient;
+  /** Signs the user in again interactively with a second factor (tokens for the API are replaced). */
+  onStepUp: (options: { acrValues?: string; maxAgeSeconds?: number }) => Promise<void>;
   onSignOut: () => Promise<void>;
 }
 
@@ -35,7 +39,15 @@ type ViewMessage = Pick<LocalMessage, 'id' | 'threadId' | 'role' | 'content' | '
 
 const sessionGone = (e: unknown) => e instanceof AuthError && (e.code === 'session_ended' || e.code === 'not_signed_in');
 
-export function Workspace({ user, model, api, accounts, onSignOut }: Props) {
+/** `m` without `key` (the same map when it has no such key). */
+const without = <V,>(m: ReadonlyMap<string, V>, key: string) => {
+  if (!m.has(key)) return m;
+  const next = new Map(m);
+  next.delete(key);
+  return next;
+};
+
+export function Workspace({ user, model, api, accounts, onStepUp, onSignOut }: Props) {
   const history = useMemo(() => historyFor(user.sub), [user.sub]);
   const [threads, setThreads] = useState<LocalThread[]>([]);
   /** undefined: not decided yet (loading); null: a new, empty conversation. */
@@ -51,9 +63,10 @@ export function Workspace({ user, model, api, accounts, onSignOut }: Props) {
   const [syncError, setSyncError] = useState<UiError | null>(null);
   const [showList, setShowList] = useState(false);
   const [showAccounts, setShowAccounts] = useState(false);
-  /** The run whose connect flow is under way, and why the last connect attempt of a run did not work. */
-  const [connecting, setConnecting] = useState<string | null>(null);
-  const [connectErrors, setConnectErrors] = useState<ReadonlyMap<string, string>>(new Map());
+  const [showActivity, setShowActivity] = useState(false);
+  /** The run whose pause is being dealt with (connect, step-up, cancel), and why the last attempt per run did not work. */
+  const [acting, setActing] = useState<string | null>(null);
+  const [pauseErrors, setPauseErrors] = useState<ReadonlyMap<string, string>>(new Map());
   const [signingOut, setSigningOut] = useState(false);
   const [follower, setFollower] = useState<RunFollower | null>(null);
   /** Thread whose messages are already in `messages` (set while a run creates/extends it; skips a reload). */
@@ -235,40 +248,96 @@ export function Workspace({ user, model, api, accounts, onSignOut }: Props) {
     [follower, putRun, refreshThreads],
   );
 
+  /** Runs `action` for a paused run: one at a time; a failure is shown on that run's card and the run stays paused. */
+  const actOnPause = useCallback(
+    async (run: RunView, what: string, action: () => Promise<void>, explain: (e: unknown) => string | undefined = () => undefined) => {
+      setActing(run.runId);
+      setPauseErrors((m) => without(m, run.runId));
+      try {
+        await action();
+      } catch (e) {
+        if (!mounted.current) return;
+        const message = explain(e) ?? describeError(e, what).message;
+        setPauseErrors((m) => new Map(m).set(run.runId, `${message} The request stays paused; you can try again.`));
+      } finally {
+        if (mounted.current) setActing(null);
+      }
+    },
+    [],
+  );
+
   // A paused call needs an account: connect it in a browser window, then the run goes on at that same call (the
   // conversation and the paused request are never lost; nothing is re-sent).
   const connectAndResume = useCallback(
-    async (run: RunView) => {
+    (run: RunView) => {
       const interrupt = run.interrupt;
-      if (!interrupt || interrupt.kind !== 'connect_required' || !interrupt.connection || !follower) return;
-      setConnecting(run.runId);
-      setConnectErrors((m) => {
-        const next = new Map(m);
-        next.delete(run.runId);
-        return next;
-      });
-      try {
-        await accounts.connect(interrupt.connection, interrupt.scopes ?? []);
+      if (interrupt?.kind !== 'connect_required' || !interrupt.connection || !follower) return;
+      void actOnPause(run, 'Connecting', async () => {
+        await accounts.connect(interrupt.connection!, interrupt.scopes ?? []);
         await api.connectionsChanged().catch(() => {});
         await api.resumeRun(run.runId, interrupt.toolCallId);
         void follower.attach(run.runId);
-      } catch (e) {
-        if (!mounted.current) return;
-        const { message } = describeError(e, 'Connecting');
-        setConnectErrors((m) => new Map(m).set(run.runId, `${message} The request stays paused; you can try again.`));
-      } finally {
-        if (mounted.current) setConnecting(null);
-      }
+      });
     },
-    [accounts, api, follower],
+    [accounts, api, follower, actOnPause],
+  );
+
+  // A critical call needs a fresh multi-factor sign-in: sign in again, then resume with the new token.
+  const stepUpAndResume = useCallback(
+    (run: RunView) => {
+      const interrupt = run.interrupt;
+      if (interrupt?.kind !== 'step_up_required' || !follower) return;
+      void actOnPause(
+        run,
+        'Verifying',
+        async () => {
+          await onStepUp({ acrValues: interrupt.acrValues ?? MFA_ACR, maxAgeSeconds: interrupt.maxAgeSeconds });
+          await api.resumeRun(run.runId, interrupt.toolCallId);
+          void follower.attach(run.runId);
+        },
+        (e) =>
+          e instanceof StepUpRequiredError
+            ? 'The server still needs a recent sign-in with a second factor. Make sure you used your second factor when verifying.'
+            : undefined,
+      );
+    },
+    [api, follower, onStepUp, actOnPause],
+  );
+
+  // Withdraws the approval request; the run learns it (approval.resolved: cancelled) while it is followed.
+  const cancelApproval = useCallback(
+    (run: RunView) => {
+      const interrupt = run.interrupt;
+      if (interrupt?.kind !== 'approval_pending' || !interrupt.approvalId || !follower) return;
+      void actOnPause(run, 'Cancelling the request', async () => {
+        try {
+          await api.cancelApproval(interrupt.approvalId!);
+        } catch (e) {
+          // Answered or expired meanwhile: the run's events say how.
+          if (!(e instanceof ApiError && e.code === 'not_pending')) throw e;
+        }
+        void follower.attach(run.runId);
+      });
+    },
+    [api, follower, actOnPause],
   );
 
   const interruptActions = useCallback(
-    (run: RunView): InterruptActions =>
-      run.interrupt?.kind === 'connect_required'
-        ? { onConnect: () => void connectAndResume(run), busy: connecting !== null, connectError: connectErrors.get(run.runId) }
-        : {},
-    [connectAndResume, connecting, connectErrors],
+    (run: RunView): InterruptActions => {
+      const common = { busy: acting !== null };
+      const error = pauseErrors.get(run.runId);
+      switch (run.interrupt?.kind) {
+        case 'connect_required':
+          return { ...common, onConnect: () => connectAndResume(run), connectError: error };
+        case 'step_up_required':
+          return { ...common, onStepUp: () => stepUpAndResume(run), stepUpError: error };
+        case 'approval_pending':
+          return { ...common, onCancel: run.interrupt.approvalId ? () => cancelApproval(run) : undefined, cancelError: error };
+        default:
+          return {};
+      }
+    },
+    [acting, pauseErrors, connectAndResume, stepUpAndResume, cancelApproval],
   );
 
   const newConversation = () => {
@@ -342,6 +411,16 @@ export function Workspace({ user, model, api, accounts, onSignOut }: Props) {
         >
           Accounts
         </button>
+        <button
+          type="button"
+          className={`btn btn-small btn-ghost${showActivity ? ' is-active' : ''}`}
+          aria-expanded={showActivity}
+          aria-controls="activity-drawer"
+          onClick={() => setShowActivity((s) => !s)}
+          data-testid="activity-toggle"
+        >
+          Activity
+        </button>
         <button type="button" className="btn btn-small" onClick={newConversation} data-testid="new-conversation">
           + New
         </button>
@@ -361,6 +440,11 @@ export function Workspace({ user, model, api, accounts, onSignOut }: Props) {
         {showAccounts && (
           <div className="drawer" id="accounts-drawer" data-testid="accounts-drawer">
             <ConnectedAccountsView client={accounts} onChanged={() => api.connectionsChanged()} />
+          </div>
+        )}
+        {showActivity && (
+          <div className="drawer" id="activity-drawer" data-testid="activity-drawer">
+            <ActivityView api={api} onCancelled={(a) => void follower?.attach(a.runId)} />
           </div>
         )}
         <MessageList

@@ -6,7 +6,9 @@
  * - every event goes through the pure reducer (components/run-state.ts) and the view is stored in IndexedDB with its
  *   last sequence number (streamed text at most every `persistDelayMs`, everything else at once), with the
  *   thread's active-run pointer, so history shows tool activity and a paused run's card after reopening;
- * - a broken stream is re-attached with back-off; a run the server no longer knows is marked failed.
+ * - a broken stream is re-attached with back-off; a run the server no longer knows is marked failed;
+ * - a run paused for an approval is re-attached every `approvalPollMs` until the approval is answered (on another
+ *   device: nothing in this panel would tell us) or it has long expired.
  * Several runs (in different conversations) can be followed at the same time.
  */
 import { ApiError, type ApiClient, type SequencedRunEvent } from '@/lib/api-client';
@@ -26,6 +28,8 @@ export interface RunFollowerDeps {
   onConnectionLost?(runId: string, error: unknown): void;
   /** Waits before each reconnect attempt; the attempts stop after the last one. */
   retryDelaysMs?: number[];
+  /** How often a run waiting for an approval is re-attached. */
+  approvalPollMs?: number;
   /** Longest time streamed text waits before it is stored. */
   persistDelayMs?: number;
   now?(): string;
@@ -33,6 +37,16 @@ export interface RunFollowerDeps {
 }
 
 const DEFAULT_RETRY_DELAYS = [500, 1_000, 2_000, 4_000, 8_000];
+const DEFAULT_APPROVAL_POLL_MS = 2_000;
+/** How long after an approval's expiry it is still watched for (the server reports the expiry itself). */
+const APPROVAL_EXPIRY_GRACE_MS = 60_000;
+
+/** Paused on an approval that can still be answered: its answer arrives as events of the run. */
+export function awaitsApproval(run: RunView, nowMs = Date.now()): boolean {
+  if (run.status !== 'interrupted' || run.interrupt?.kind !== 'approval_pending' || !run.interrupt.expiresAt) return false;
+  const expiresAt = Date.parse(run.interrupt.expiresAt);
+  return Number.isFinite(expiresAt) && nowMs < expiresAt + APPROVAL_EXPIRY_GRACE_MS;
+}
 
 function isAbort(e: unknown): boolean {
   return (e instanceof DOMException || e instanceof Error) && e.name === 'AbortError';
@@ -67,6 +81,10 @@ export class RunFollower {
 
   private now(): string {
     return this.deps.now?.() ?? new Date().toISOString();
+  }
+
+  private get approvalPollMs(): number {
+    return this.deps.approvalPollMs ?? DEFAULT_APPROVAL_POLL_MS;
   }
 
   get(runId: string): RunView | undefined {
@@ -113,9 +131,15 @@ export class RunFollower {
         }
         this.apply(runId, seq, event);
       }
-      if (runId && this.runs.get(runId)?.status === 'running' && !controller.signal.aborted) {
-        // The stream ended quietly before the run did: re-attach.
-        await this.follow(runId, controller.signal, 1, new ApiError(0, 'stream_interrupted', 'The answer stream ended before the run finished.'));
+      const last = runId ? this.runs.get(runId) : undefined;
+      if (runId && last && !controller.signal.aborted) {
+        if (last.status === 'running') {
+          // The stream ended quietly before the run did: re-attach.
+          await this.follow(runId, controller.signal, 1, new ApiError(0, 'stream_interrupted', 'The answer stream ended before the run finished.'));
+        } else if (awaitsApproval(last)) {
+          await sleep(this.approvalPollMs, controller.signal);
+          await this.follow(runId, controller.signal, 0);
+        }
       }
       return runId ? { runId } : undefined;
     } catch (e) {
@@ -178,7 +202,13 @@ export class RunFollower {
       const before = this.runs.get(runId)!.lastSeq;
       try {
         for await (const { seq, event } of this.deps.api.runEvents(runId, before, { signal })) this.apply(runId, seq, event);
-        if (this.runs.get(runId)!.status !== 'running') return; // completed, failed, or paused
+        const now = this.runs.get(runId)!;
+        if (awaitsApproval(now)) {
+          await sleep(this.approvalPollMs, signal);
+          failures = 0;
+          continue;
+        }
+        if (now.status !== 'running') return; // completed, failed, or paused
         lastError = new ApiError(0, 'stream_interrupted', 'The run’s event stream ended before the run finished.');
       } catch (e) {
         if (signal.aborted || isAbort(e) || e instanceof AuthError) return;

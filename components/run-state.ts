@@ -7,11 +7,24 @@
  * - `buildTimeline` places runs after the user message that started them, so history reads in order.
  * - the `…Text` helpers put the gate's decisions and argument values into words, as plain text only.
  */
-import type { LocalMessage, RunPart, RunStatus, RunView, ToolActivity, ToolState } from '@/lib/db';
+import type { LocalMessage, RunView as StoredRunView, RunStatus, ToolActivity as StoredToolActivity, ToolState } from '@/lib/db';
 import { connectionLabel } from '@/lib/connections';
-import type { GateDecision, RunEvent } from '@/lib/protocol';
+import type { ApprovalStatus, GateDecision, RunEvent } from '@/lib/protocol';
 
-export type { RunPart, RunStatus, RunView, ToolActivity, ToolState };
+export type { RunStatus, ToolState };
+
+/** How the trusted device (or the user, or the clock) answered a call's approval. */
+export type ApprovalOutcome = Exclude<ApprovalStatus, 'pending'>;
+
+// The stored shapes plus optional fields, so stored views (older ones too) are valid views and views store as-is.
+export interface ToolActivity extends StoredToolActivity {
+  /** Set once the call's approval was answered (approval.resolved). */
+  approval?: { approvalId: string; status: ApprovalOutcome };
+}
+export type RunPart = { kind: 'message'; id: string; content: string; streaming: boolean } | { kind: 'tool'; call: ToolActivity };
+export interface RunView extends Omit<StoredRunView, 'parts'> {
+  parts: RunPart[];
+}
 
 export function createRun(init: { runId: string; threadId: string; userMessageId?: string; model?: string; startedAt: string }): RunView {
   return {
@@ -104,7 +117,7 @@ function reduce(run: RunView, event: RunEvent): RunView {
     }
     case 'tool.proposed': {
       const c = event.call;
-      // A resumed run proposes the paused call again: same row, fresh decision.
+      // A resumed run proposes the paused call again: same row, fresh decision (the approval answer stays shown).
       return updateTool(
         run,
         c.toolCallId,
@@ -115,6 +128,7 @@ function reduce(run: RunView, event: RunEvent): RunView {
           summary: c.summary,
           arguments: c.arguments,
           state: 'proposed',
+          ...(call.approval ? { approval: call.approval } : {}),
         }),
         unknownCall(c.toolCallId),
       );
@@ -138,6 +152,14 @@ function reduce(run: RunView, event: RunEvent): RunView {
         }),
         unknownCall(event.toolCallId),
       );
+    case 'approval.resolved':
+      // The run goes on (status set back to running above); the row keeps the answer. Refused answers end the row:
+      // the server runs nothing after them.
+      return updateTool(run, event.toolCallId, (call) => ({
+        ...call,
+        approval: { approvalId: event.approvalId, status: event.status },
+        ...(event.status === 'approved' ? {} : { state: 'denied' as const, outcome: undefined, error: undefined }),
+      }));
     case 'run.resumed':
       // The status was already set back to running above.
       return run;
@@ -269,6 +291,19 @@ export function decisionText(decision: GateDecision | undefined): string {
     case 'deny':
       return `Denied: ${decision.reason}`;
   }
+}
+
+const APPROVAL_DECISION_TEXT: Record<ApprovalOutcome, string> = {
+  approved: 'Approved',
+  denied: 'Denied on your device',
+  expired: 'Approval expired',
+  cancelled: 'Request cancelled',
+};
+
+/** A row's decision in words: once its approval was answered, the answer rather than "Needs your approval". */
+export function callDecisionText(call: Pick<ToolActivity, 'decision' | 'approval'>): string {
+  if (call.approval && (!call.decision || call.decision.kind === 'need_approval')) return APPROVAL_DECISION_TEXT[call.approval.status];
+  return decisionText(call.decision);
 }
 
 export const TOOL_STATE_LABEL: Record<ToolState, string> = {

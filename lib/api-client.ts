@@ -5,6 +5,9 @@
  */
 import { EventSourceParserStream } from 'eventsource-parser/stream';
 import {
+  ActivityList,
+  ApprovalList,
+  ApprovalView,
   ChatRequest,
   ResumeRequest,
   Me,
@@ -29,6 +32,43 @@ export class ApiError extends Error {
   ) {
     super(message, options);
   }
+}
+
+/**
+ * 401 with `WWW-Authenticate: Bearer error="insufficient_user_authentication"` (RFC 9470): the token is valid but
+ * not from a recent enough multi-factor sign-in. Renewing silently cannot fix it; the user has to step up.
+ */
+export class StepUpRequiredError extends ApiError {
+  override name = 'StepUpRequiredError';
+  constructor(
+    /** What to ask the IdP for (`acr_values`), and how recent the sign-in must be (`max_age`), when the server said. */
+    readonly acrValues: string | undefined,
+    readonly maxAgeSeconds: number | undefined,
+    problem?: Problem,
+  ) {
+    super(401, 'insufficient_user_authentication', 'This action needs a fresh sign-in with a second factor.', problem);
+  }
+}
+
+/** The auth-params of a `Bearer` WWW-Authenticate challenge (`error="…", max_age=300`), keys lower-cased. */
+export function bearerChallengeParams(header: string | null): Record<string, string> | undefined {
+  if (!header) return undefined;
+  const m = /(?:^|,)\s*Bearer\b\s*(.*)$/i.exec(header);
+  if (!m) return undefined;
+  const params: Record<string, string> = {};
+  const re = /([A-Za-z0-9_-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))\s*,?/g;
+  for (let p = re.exec(m[1]); p; p = re.exec(m[1])) {
+    params[p[1].toLowerCase()] = p[2] !== undefined ? p[2].replace(/\\(.)/g, '$1') : (p[3] ?? '');
+  }
+  return params;
+}
+
+async function stepUpErrorFrom(res: Response): Promise<StepUpRequiredError | undefined> {
+  const params = bearerChallengeParams(res.headers.get('WWW-Authenticate'));
+  if (params?.error !== 'insufficient_user_authentication') return undefined;
+  const maxAge = params.max_age !== undefined && /^\d+$/.test(params.max_age) ? Number(params.max_age) : undefined;
+  const err = await errorFromResponse(res);
+  return new StepUpRequiredError(params.acr_values || undefined, maxAge, err.problem);
 }
 
 type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
@@ -195,8 +235,18 @@ export interface ApiClient {
    * without events (not an error); a stream that breaks throws `stream_interrupted`.
    */
   runEvents(runId: string, afterSeq: number, options?: ChatOptions): AsyncGenerator<SequencedRunEvent>;
-  /** POST /v1/runs/:id/resume: the account a paused call needed is connected now; follow the run again after. */
+  /**
+   * POST /v1/runs/:id/resume: the account a paused call needed is connected now, or the user stepped up; follow the
+   * run again after. Throws `StepUpRequiredError` (code `insufficient_user_authentication`) when the token is not a
+   * fresh multi-factor one.
+   */
   resumeRun(runId: string, toolCallId: string): Promise<void>;
+  /** GET /v1/approvals?status=pending: approvals waiting for the user's trusted device. */
+  listApprovals(): Promise<z.infer<typeof ApprovalList>>;
+  /** POST /v1/approvals/:id/cancel: withdraws a pending approval (409 `not_pending` once it was answered). */
+  cancelApproval(id: string): Promise<ApprovalView>;
+  /** GET /v1/activity: the user's audit trail, newest first. */
+  listActivity(): Promise<z.infer<typeof ActivityList>>;
   /** POST /v1/connections/changed: the user connected or disconnected an account (the backend drops cached tokens). */
   connectionsChanged(): Promise<void>;
 }
@@ -215,10 +265,14 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     let token = await options.getAccessToken();
     let res = await attempt(token);
     if (res.status === 401) {
+      const stepUp = await stepUpErrorFrom(res);
+      if (stepUp) throw stepUp;
       await res.body?.cancel().catch(() => {});
       token = await options.getAccessToken({ rejected: token });
       res = await attempt(token);
       if (res.status === 401) {
+        const stepUp = await stepUpErrorFrom(res);
+        if (stepUp) throw stepUp;
         const err = await errorFromResponse(res);
         throw new ApiError(
           401,
@@ -298,6 +352,16 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     },
     resumeRun: (runId, toolCallId) => postJson(`/v1/runs/${encodeURIComponent(runId)}/resume`, ResumeRequest.parse({ toolCallId })),
     connectionsChanged: () => postJson('/v1/connections/changed', {}),
+    async listApprovals() {
+      return parseJson(await authorized('/v1/approvals?status=pending', { headers: { Accept: 'application/json' } }), ApprovalList, 'the approvals');
+    },
+    async cancelApproval(id) {
+      const res = await authorized(`/v1/approvals/${encodeURIComponent(id)}/cancel`, { method: 'POST', headers: { Accept: 'application/json' } });
+      return parseJson(res, ApprovalView, 'the cancelled approval');
+    },
+    async listActivity() {
+      return parseJson(await authorized('/v1/activity', { headers: { Accept: 'application/json' } }), ActivityList, 'your activity');
+    },
   };
   return client;
 }

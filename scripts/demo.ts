@@ -10,7 +10,9 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { BrowserContext, Page } from 'playwright-core';
 import { FREE_PORTS, startStack, type RunningStack } from '../backend/src/stack';
+import { currentTotp } from '../backend/emulators/idp/totp';
 import { launchWithExtension, type ExtensionSession } from '../test/helpers/browser';
+import { answerOnDevice, openApprovalsPage, stepUpFromCard } from '../test/helpers/trusted-device';
 import {
   ask,
   closeAccounts,
@@ -91,7 +93,7 @@ scenarios.tools = async (d) => {
   await d.shot(panel, '02-add-task');
   await d.step('ask: delete a project → approval needed', async () => {
     await sendMessage(panel, 'delete the project Security audit Q4');
-    await waitForInterrupt(panel, 'approval_required');
+    await waitForInterrupt(panel, 'approval_pending');
   });
   await d.shot(panel, '03-approval-needed');
 };
@@ -134,6 +136,76 @@ scenarios.connect = async (d) => {
   if (!listed.includes('google-oauth2') || !listed.includes('sign-in-with-slack')) throw new Error(`connected: ${listed.join(', ')}`);
   await d.shot(panel, '07-connected-accounts');
   await closeAccounts(panel);
+};
+
+scenarios.approval = async (d) => {
+  const alice = d.stack.users.find((u) => u.email.startsWith('alice'))!;
+  const code = () => currentTotp(d.stack.totpSecrets.get(alice.sub)!);
+  const panel = await d.step('open side panel', () => d.session.openPanel());
+  await d.step('sign in', () => signIn(panel, d.context, alice));
+  const device = await d.step('open the approvals page (the trusted device) in another tab', () => openApprovalsPage(d.context, d.stack.idpUrl!, alice));
+  await panel.bringToFront();
+
+  await d.step("ask: what's on my calendar today? (connect Google)", async () => {
+    const { assistantCountBefore } = await sendMessage(panel, "what's on my calendar today?");
+    await waitForInterrupt(panel, 'connect_required');
+    await connectFromCard(panel, d.context);
+    await waitForAnswer(panel, { assistantCountBefore });
+  });
+  const mail = await d.step('ask: email Bob the notes from today → grant sending → approval pending', async () => {
+    const sent = await sendMessage(panel, 'email Bob the notes from today');
+    await waitForInterrupt(panel, 'connect_required');
+    await connectFromCard(panel, d.context);
+    await waitForInterrupt(panel, 'approval_pending');
+    return sent;
+  });
+  await d.shot(panel, '01-approval-pending');
+  const clickedAt = await d.step('approve on the approvals page', async () => {
+    await device.bringToFront();
+    return answerOnDevice(device, 'Send mail to bob at example.com: Notes from today', 'approve', { shot: (p) => d.shot(p, '02-approvals-page') });
+  });
+  await d.step('the mail is sent and the chat says so', async () => {
+    await panel.bringToFront();
+    await waitForToolCall(panel, 'send_email', 'done', 60_000);
+    d.metrics.approveClickToToolResultMs = Date.now() - clickedAt;
+    const answer = await waitForAnswer(panel, { assistantCountBefore: mail.assistantCountBefore });
+    if (!answer.text.includes('bob@example.com')) throw new Error('the answer does not say the mail went to Bob');
+  });
+  await d.shot(panel, '03-approved-and-sent');
+
+  await d.step('new conversation', () => newConversation(panel));
+  await d.step('ask: delete the project Security audit Q4 → deny on the device', async () => {
+    await sendMessage(panel, 'delete the project Security audit Q4');
+    await waitForInterrupt(panel, 'approval_pending');
+    await device.bringToFront();
+    await answerOnDevice(device, 'Delete project security-audit', 'deny');
+    await panel.bringToFront();
+    await panel.locator('[data-testid="approval-outcome"][data-status="denied"]').last().waitFor({ timeout: 60_000 });
+  });
+  await d.shot(panel, '04-denied');
+
+  await d.step('new conversation', () => newConversation(panel));
+  await d.step('ask: delete all my projects → step-up needed', async () => {
+    await sendMessage(panel, 'delete all my projects');
+    await waitForInterrupt(panel, 'step_up_required');
+  });
+  await d.shot(panel, '05-step-up-required');
+  await d.step('sign in again with the authenticator code → approval pending', async () => {
+    await stepUpFromCard(panel, d.context, alice, code, { shot: (p) => d.shot(p, '06-step-up-code') });
+    await waitForInterrupt(panel, 'approval_pending', 30_000);
+  });
+  await d.step('approve on the device with the code; all projects deleted', async () => {
+    await device.bringToFront();
+    await answerOnDevice(device, 'Delete ALL projects', 'approve', { code: code() });
+    await panel.bringToFront();
+    await waitForToolCall(panel, 'delete_all_projects', 'done', 60_000);
+  });
+  await d.shot(panel, '07-step-up-approved');
+  await d.step('Activity view lists the audit trail', async () => {
+    await panel.getByTestId('activity-toggle').click();
+    await panel.locator('[data-testid="activity-entry"]').first().waitFor();
+  });
+  await d.shot(panel, '08-activity');
 };
 
 const { values } = parseArgs({ options: { scenario: { type: 'string', default: 'chat' }, out: { type: 'string', default: 'demo-output' } } });

@@ -37,8 +37,10 @@ export interface RunningStack {
   /** The Google/Slack/GitHub emulator (with the IdP emulator only). */
   providersUrl: string | undefined;
   users: DemoUser[];
-  /** The IdP emulator's confidential backend client secret (later: Token Vault and CIBA). */
+  /** The IdP emulator's confidential backend client secret (Token Vault, CIBA). */
   backendClientSecret?: string;
+  /** The demo users' TOTP secrets by sub (the emulator shows them on its demo users page). */
+  totpSecrets: Map<string, string>;
   close(): Promise<void>;
 }
 
@@ -64,6 +66,7 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
     let providersUrl: string | undefined;
     let users: DemoUser[] = [];
     let backendClientSecret: string | undefined;
+    let totpSecrets = new Map<string, string>();
     if (!env.AUTH0_DOMAIN) {
       const tenant = await startEmulatedTenant({
         dataDir: config.dataDir,
@@ -81,6 +84,7 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
       idpUrl = idp.url;
       users = idp.users;
       backendClientSecret = idp.backendClientSecret;
+      totpSecrets = idp.totpSecrets;
       config.auth.backendClientSecret = idp.backendClientSecret;
       providersUrl = providers.url;
       config.providers = {
@@ -114,6 +118,7 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
       providersUrl,
       users,
       backendClientSecret,
+      totpSecrets,
       close: () => closeAll(closers),
     };
   } catch (err) {

@@ -138,5 +138,5 @@ function AuthGate({ ready }: { ready: Ready }) {
     );
   }
   // key: another user means a fresh workspace (and that user's own local history).
-  return <Workspace key={status.user.sub} user={status.user} model={config.model} api={api} accounts={accounts} onSignOut={signOut} />;
+  return <Workspace key={status.user.sub} user={status.user} model={config.model} api={api} accounts={accounts} onStepUp={(o) => auth.stepUp(o)} onSignOut={signOut} />;
 }

@@ -7,6 +7,8 @@
  * - Renewal is a silent `prompt=none` authorization through `launchWebAuthFlow({ interactive: false })` that rides
  *   the IdP session, one renewal at a time across all extension pages (Web Lock). If the IdP session is gone the user
  *   is signed out with "Your session ended — sign in again".
+ * - Step-up (`stepUp`) is an interactive `prompt=login` authorization with `acr_values`/`max_age` for our API; its
+ *   tokens replace the cached ones for our API, so later API calls carry the fresh multi-factor token.
  * - Sign-out clears the local session, then ends the IdP session through `/v2/logout` (failure tolerated, reported).
  *
  * Runs in extension pages only (spa-js needs `window`/`document`; not in the MV3 service worker, never in a content
@@ -45,7 +47,10 @@ export type AuthErrorCode =
   | 'sign_in_failed'
   | 'session_ended'
   | 'renewal_failed'
-  | 'not_signed_in';
+  | 'not_signed_in'
+  | 'step_up_cancelled'
+  | 'step_up_failed'
+  | 'step_up_wrong_user';
 
 export class AuthError extends Error {
   override name = 'AuthError';
@@ -238,6 +243,78 @@ export class DeputyAuth {
     if (!user) throw new AuthError('sign_in_failed', 'Sign-in finished without a user profile. Try again.');
     await this.setNotice(undefined);
     return user;
+  }
+
+  // ---- step-up -----------------------------------------------------------------------------------------------------
+
+  /**
+   * Signs the same user in again interactively, asking the IdP for `acrValues` (e.g. multi-factor) and a sign-in no
+   * older than `maxAgeSeconds` (RFC 9470). The new tokens replace those cached for our API (a refresh token of the
+   * old sign-in, if any, too), so `getAccessToken()` returns the stepped-up token afterwards. Another account
+   * signing in is refused and the previous session is kept.
+   */
+  async stepUp(options: { acrValues?: string; maxAgeSeconds?: number } = {}): Promise<void> {
+    const before = await this.readUser();
+    if (!before) throw new AuthError('not_signed_in', 'You are not signed in. Sign in to continue.');
+    const snapshot = await this.snapshotCache();
+    const oldApiTokens = new Set(
+      Object.values(snapshot).flatMap((e) => {
+        const body = (e as Partial<WrappedCacheEntry> | undefined)?.body;
+        return body?.access_token ? [body.access_token] : [];
+      }),
+    );
+    try {
+      await this.client.loginWithRedirect({
+        authorizationParams: {
+          prompt: 'login',
+          audience: this.config.audience,
+          ...(options.acrValues ? { acr_values: options.acrValues } : {}),
+          ...(options.maxAgeSeconds !== undefined ? { max_age: options.maxAgeSeconds } : {}),
+          ...(before.email ? { login_hint: before.email } : {}),
+        },
+        openUrl: async (url) => {
+          let result: string | undefined;
+          try {
+            result = await this.identity.launchWebAuthFlow({ url, interactive: true });
+          } catch (e) {
+            if (/did not approve|cancel|closed/i.test(errorMessage(e))) {
+              throw new AuthError('step_up_cancelled', 'The verification was cancelled.', { cause: e });
+            }
+            throw new AuthError('step_up_failed', `The verification page could not be completed (${errorMessage(e)}).`, { cause: e });
+          }
+          if (!result) throw new AuthError('step_up_failed', 'The verification returned no result.');
+          await this.client.handleRedirectCallback(result);
+        },
+      });
+    } catch (e) {
+      if (e instanceof AuthError) throw e;
+      if (e instanceof GenericError && e.error === 'access_denied') {
+        throw new AuthError('step_up_cancelled', `The verification was not completed (${errorMessage(e)}).`, { cause: e });
+      }
+      throw new AuthError('step_up_failed', `The verification failed: ${errorMessage(e)}.`, { cause: e });
+    }
+    const after = await this.readUser();
+    if (after?.sub !== before.sub) {
+      await this.restoreCache(snapshot);
+      throw new AuthError('step_up_wrong_user', 'You verified with a different account. Verify with the account you are signed in with.');
+    }
+    // Entries of our API the step-up did not overwrite (another scope) still hold tokens of the old sign-in.
+    for (const key of await this.cache.allKeys()) {
+      const k = CacheKey.fromKey(key);
+      if (k.prefix !== SPA_PREFIX || k.clientId !== this.config.clientId || k.audience !== this.config.audience) continue;
+      const token = (await this.cache.get<WrappedCacheEntry>(key))?.body?.access_token;
+      if (!token || oldApiTokens.has(token)) await this.cache.remove(key);
+    }
+  }
+
+  private async snapshotCache(): Promise<Record<string, unknown>> {
+    const keys = await this.cache.allKeys();
+    return Object.fromEntries(await Promise.all(keys.map(async (k) => [k, await this.cache.get(k)] as const)));
+  }
+
+  private async restoreCache(snapshot: Record<string, unknown>): Promise<void> {
+    await this.cache.clear();
+    for (const [k, v] of Object.entries(snapshot)) await this.cache.set(k, v);
   }
 
   // ---- tokens ------------------------------------------------------------------------------------------------------

@@ -96,14 +96,14 @@ describe('tool activity against the agent', () => {
     await shot(panel, '02-create-task');
   });
 
-  it('asks to delete a project: the run pauses with an "Approval needed" card; nothing is deleted', async () => {
+  it('asks to delete a project: the run pauses with a "Waiting for your approval" card; nothing is deleted', async () => {
     await newConversation(panel);
     await sendMessage(panel, 'delete the project Security audit Q4');
-    const card = await waitForInterrupt(panel, 'approval_required');
-    expect(card.title).toBe('Approval needed');
+    const card = await waitForInterrupt(panel, 'approval_pending');
+    expect(card.title).toBe('Waiting for your approval');
     expect(card.text).toContain('What will run');
     expect(card.text).toContain('security-audit');
-    expect(card.text).toContain('Waiting for approval on your trusted device…');
+    expect(card.text).toContain('Approve it on your trusted device (the approvals page)');
     const row = await waitForToolCall(panel, 'delete_project', 'paused');
     expect(row.tier).toBe('high');
     expect(row.decision).toBe('Needs your approval');
@@ -118,7 +118,7 @@ describe('tool activity against the agent', () => {
     await panel.close();
     panel = await ext.openPanel();
     await panel.getByTestId('profile-name').waitFor();
-    const card = await waitForInterrupt(panel, 'approval_required', 10_000);
+    const card = await waitForInterrupt(panel, 'approval_pending', 10_000);
     expect(card.text).toContain('security-audit');
     expect(await toolRows(panel)).toEqual(rowsBefore);
     // Earlier conversations keep their tool activity too.

@@ -186,7 +186,7 @@ export interface InterruptCardInfo {
 /** Waits for an `interrupt-card` of `kind` (in the last paused turn); fails fast on an inline error. */
 export async function waitForInterrupt(
   panel: Page,
-  kind: 'approval_required' | 'connect_required' | 'step_up_required',
+  kind: 'approval_pending' | 'connect_required' | 'step_up_required',
   timeout = 60_000,
 ): Promise<InterruptCardInfo> {
   const handle = await panel.waitForFunction(

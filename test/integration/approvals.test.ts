@@ -3,6 +3,7 @@
  * the validated arguments, the user answers on the IdP emulator's approvals page (the trusted device), and the
  * durable poller resumes the run, which runs exactly the approved call once, or nothing.
  */
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CibaClient } from '../../backend/src/agent/ciba-client';
 import { argumentsHash, type RunManager } from '../../backend/src/chat/run-manager';
@@ -57,6 +58,7 @@ describe('approvals (CIBA) in the agent runtime', () => {
     const first = await chat(alice, "what's on my calendar today?");
     expect(first.events.at(-1)!.type).toBe('run.completed');
     const { runId, events } = await chat(alice, 'email Bob the notes from today', first.threadId);
+    if (!ofType(events, 'run.interrupted').length) console.log(JSON.stringify(events.filter((e) => e.type !== 'message.delta')));
     const pending = pendingOf(events);
     const notes = ofType(first.events, 'message.completed').at(-1)!.message.content;
     expect(pending.bindingMessage).toBe('Send mail to bob at example.com: Notes from today');
@@ -130,11 +132,7 @@ describe('approvals (CIBA) in the agent runtime', () => {
     const { runId, events } = await chat(alice, 'delete the project security-audit');
     const pending = pendingOf(events);
     // Someone rewrites the stored transcript: the call now names another project than the one approved.
-    await h.store.db
-      .updateTable('run_steps')
-      .set((eb) => ({ message: eb.fn('replace', [eb.cast(eb.ref('message'), 'text'), eb.val('security-audit'), eb.val('website-relaunch')]) as never }))
-      .where('run_id', '=', runId)
-      .execute();
+    await sql`update run_steps set message = replace(message::text, 'security-audit', 'website-relaunch')::jsonb where run_id = ${runId}`.execute(h.store.db);
     await answer(pending, 'approve');
     const after = await rest(runId, events.length);
     expect(ofType(after, 'tool.decided').at(-1)!.decision).toMatchObject({ kind: 'deny', code: 'approval_mismatch' });

@@ -36,7 +36,7 @@ describe('authorization details of tool calls', () => {
       const { authorizationDetails, bindingMessage } = t.describe(args);
       expect(invalidDetailsReason(authorizationDetails, t.resource?.audience ?? DEFAULT_API_AUDIENCE)).toBeUndefined();
       const { type: _type, ...fields } = authorizationDetails[0]!;
-      if (t.name.startsWith('create_task') || t.name.startsWith('complete_task')) expect(fields).toMatchObject(args);
+      if (t.name.startsWith('create_task') || t.name.startsWith('complete_task')) expect(fields).toMatchObject(args as object);
       else expect(fields).toEqual(args);
       expect(bindingMessage).toMatch(/^[A-Za-z0-9 +\-_.,:#]{1,64}$/);
     });
@@ -48,7 +48,7 @@ describe('authorization details of tool calls', () => {
     expect(invalidDetailsReason([{ type: 'project_delete', projectId: 'x' }], DEFAULT_API_AUDIENCE)).toMatch(/not registered/);
     expect(invalidDetailsReason([{ type: 'project_delete', projectId: 'x' }], PROJECTS_AUDIENCE)).toBeUndefined();
     expect(invalidDetailsReason([], PROJECTS_AUDIENCE)).toMatch(/non-empty/);
-    expect(invalidDetailsReason({ type: 'project_delete' }, PROJECTS_AUDIENCE)).toMatch(/array/);
+    expect(invalidDetailsReason({ type: "project_delete" } as unknown as unknown[], PROJECTS_AUDIENCE)).toMatch(/array/);
   });
 
   it('D7: injected text cannot break out of the binding message charset or length', () => {

@@ -32,11 +32,20 @@ function idToken(nonce: string, user: { sub: string; name: string; email: string
   ].join('.');
 }
 
-function makeIdentity(): IdentityApi & { calls: { url: URL; interactive?: boolean }[]; failLogout?: boolean } {
+function makeIdentity(): IdentityApi & {
+  calls: { url: URL; interactive?: boolean }[];
+  failLogout?: boolean;
+  /** The next interactive window is closed by the user. */
+  closeNext?: boolean;
+  /** The next `prompt=login` signs in this user instead. */
+  loginAs?: { sub: string; name: string; email: string };
+} {
   const calls: { url: URL; interactive?: boolean }[] = [];
   const identity = {
     calls,
     failLogout: false,
+    closeNext: false,
+    loginAs: undefined as { sub: string; name: string; email: string } | undefined,
     getRedirectURL: () => REDIRECT,
     async launchWebAuthFlow({ url, interactive }: { url: string; interactive?: boolean }) {
       const u = new URL(url);
@@ -47,6 +56,11 @@ function makeIdentity(): IdentityApi & { calls: { url: URL; interactive?: boolea
         idpSession = null;
         return u.searchParams.get('returnTo')!;
       }
+      if (interactive && identity.closeNext) {
+        identity.closeNext = false;
+        throw new Error('The user did not approve access.');
+      }
+      if (u.searchParams.get('prompt') === 'login' && identity.loginAs) idpSession = identity.loginAs;
       const state = u.searchParams.get('state')!;
       const redirect = new URL(u.searchParams.get('redirect_uri')!);
       if (!idpSession) {
@@ -268,5 +282,72 @@ describe('DeputyAuth', () => {
     off();
     expect(seen).toContain('signed-in');
     expect(seen.at(-1)).toBe('signed-out');
+  });
+
+  describe('stepUp', () => {
+    const MFA = 'http://schemas.openid.net/pape/policies/2007/06/multi-factor';
+
+    it('signs in again interactively for the API with acr_values, max_age and prompt=login; the new token replaces the old', async () => {
+      const { auth, identity } = makeAuth();
+      await auth.signIn();
+      expect(await auth.getAccessToken()).toBe('at-1');
+      await auth.stepUp({ acrValues: MFA, maxAgeSeconds: 300 });
+      const call = identity.calls.at(-1)!;
+      expect(call.interactive).toBe(true);
+      expect(call.url.pathname).toBe('/authorize');
+      expect(call.url.searchParams.get('prompt')).toBe('login');
+      expect(call.url.searchParams.get('acr_values')).toBe(MFA);
+      expect(call.url.searchParams.get('max_age')).toBe('300');
+      expect(call.url.searchParams.get('audience')).toBe(AUDIENCE);
+      expect(call.url.searchParams.get('login_hint')).toBe('alice@example.com');
+      expect(call.url.searchParams.get('code_challenge_method')).toBe('S256');
+      expect(await auth.getAccessToken()).toBe('at-2');
+      const session = JSON.stringify(await fakeBrowser.storage.session.get(null));
+      expect(session).not.toContain('"at-1"');
+      expect(session).not.toContain('refresh_token');
+      expect((await auth.getStatus()).kind).toBe('signed-in');
+    });
+
+    it('drops API tokens of the old sign-in cached under another scope (and their refresh token)', async () => {
+      const { auth } = makeAuth();
+      await auth.signIn();
+      const all = await fakeBrowser.storage.session.get(null);
+      const [key, entry] = Object.entries(all).find(([k]) => k.includes(AUDIENCE))!;
+      const stale = { ...(entry as { body: Record<string, unknown> }), body: { ...(entry as { body: Record<string, unknown> }).body, access_token: 'at-old', refresh_token: 'rt-old' } };
+      await fakeBrowser.storage.session.set({ [key.replace(/::[^:]*$/, '::openid chat extra')]: stale });
+      await auth.stepUp({ acrValues: MFA });
+      const session = JSON.stringify(await fakeBrowser.storage.session.get(null));
+      expect(session).not.toContain('at-old');
+      expect(session).not.toContain('rt-old');
+      expect(session).not.toContain('"at-1"');
+      expect(await auth.getAccessToken()).toBe('at-2');
+    });
+
+    it('a closed window is step_up_cancelled and keeps the old token', async () => {
+      const { auth, identity } = makeAuth();
+      await auth.signIn();
+      identity.closeNext = true;
+      const err = await auth.stepUp({ acrValues: MFA, maxAgeSeconds: 300 }).catch((e) => e);
+      expect(err).toBeInstanceOf(AuthError);
+      expect(err.code).toBe('step_up_cancelled');
+      expect(err.message).toMatch(/cancelled/);
+      expect(await auth.getAccessToken()).toBe('at-1');
+    });
+
+    it('another account signing in is refused and the previous session is kept', async () => {
+      const { auth, identity } = makeAuth();
+      await auth.signIn();
+      identity.loginAs = { sub: 'auth0|mallory', name: 'Mallory', email: 'mallory@example.com' };
+      await expect(auth.stepUp({ acrValues: MFA })).rejects.toMatchObject({ code: 'step_up_wrong_user' });
+      expect(await auth.getStatus()).toMatchObject({ kind: 'signed-in', user: { sub: 'auth0|alice' } });
+      expect(await auth.getAccessToken()).toBe('at-1');
+      expect(JSON.stringify(await fakeBrowser.storage.session.get(null))).not.toContain('mallory');
+    });
+
+    it('needs a signed-in user', async () => {
+      const { auth, identity } = makeAuth();
+      await expect(auth.stepUp({ acrValues: MFA })).rejects.toMatchObject({ code: 'not_signed_in' });
+      expect(identity.calls).toHaveLength(0);
+    });
   });
 });

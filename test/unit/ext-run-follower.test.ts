@@ -156,16 +156,58 @@ describe('RunFollower', () => {
       ...frames.slice(0, 1),
       { seq: 2, event: { type: 'tool.proposed', runId, call: { toolCallId: 'd', name: 'delete_project', tier: 'high', arguments: { projectId: 'security-audit' }, summary: 'Delete the project security-audit' } } },
       { seq: 3, event: { type: 'tool.decided', runId, toolCallId: 'd', decision: { kind: 'need_approval', reason: 'high-risk' } } },
-      { seq: 4, event: { type: 'run.interrupted', runId, interrupt: { kind: 'approval_required', toolCallId: 'd', reason: 'high-risk', bindingMessage: 'Delete project security-audit' } } },
+      { seq: 4, event: { type: 'run.interrupted', runId, interrupt: { kind: 'approval_pending', toolCallId: 'd', reason: 'high-risk', bindingMessage: 'Delete project security-audit' } } },
     ];
     const { api, calls } = fakeApi(() => stream(paused), () => stream([]));
     const f = new RunFollower({ api, history: mem.history, retryDelaysMs: [1] });
     await f.send(request);
     expect(calls).toEqual([]); // run.interrupted ends the POST stream: nothing to re-attach to right now
-    expect(mem.runs.get(runId)).toMatchObject({ status: 'interrupted', interrupt: { kind: 'approval_required' } });
+    expect(mem.runs.get(runId)).toMatchObject({ status: 'interrupted', interrupt: { kind: 'approval_pending' } });
     expect(mem.threads.get(threadId)?.activeRun).toEqual({ runId, status: 'interrupted', lastSeq: 4 });
     await f.attach(runId); // e.g. the panel reopened
     expect(calls).toEqual([4]);
+    expect(f.get(runId)?.status).toBe('interrupted');
+  });
+
+  it('keeps watching a run that waits for an approval until its answer arrives (answered on another device)', async () => {
+    const mem = memoryHistory();
+    const approvalId = '3b0e9a52-6a51-4c43-9d43-5f4f2f0a7c11';
+    const expiresAt = new Date(Date.now() + 300_000).toISOString();
+    const paused: SequencedRunEvent[] = [
+      ...frames.slice(0, 1),
+      { seq: 2, event: { type: 'tool.proposed', runId, call: { toolCallId: 'd', name: 'delete_project', tier: 'high', arguments: { projectId: 'security-audit' }, summary: 'Delete the project security-audit' } } },
+      { seq: 3, event: { type: 'tool.decided', runId, toolCallId: 'd', decision: { kind: 'need_approval', reason: 'high-risk' } } },
+      { seq: 4, event: { type: 'run.interrupted', runId, interrupt: { kind: 'approval_pending', toolCallId: 'd', reason: 'high-risk', approvalId, expiresAt } } },
+    ];
+    const answer: SequencedRunEvent[] = [
+      { seq: 5, event: { type: 'approval.resolved', runId, toolCallId: 'd', approvalId, status: 'denied' } },
+      { seq: 6, event: { type: 'run.resumed', runId, toolCallId: 'd' } },
+      { seq: 7, event: { type: 'message.completed', runId, message: { id: messageId, threadId, role: 'assistant', content: 'Not deleted.', createdAt: '2026-11-02T10:00:09.000Z' } } },
+      { seq: 8, event: { type: 'run.completed', runId } },
+    ];
+    let polls = 0;
+    // Still pending on the first two polls (nothing new), answered on the third.
+    const { api, calls } = fakeApi(() => stream(paused), () => (++polls < 3 ? stream([]) : stream(answer)));
+    const f = new RunFollower({ api, history: mem.history, retryDelaysMs: [1], approvalPollMs: 1 });
+    await f.send(request);
+    expect(calls).toEqual([4, 4, 4]);
+    const run = f.get(runId)!;
+    expect(run.status).toBe('completed');
+    expect(run.parts[0]).toMatchObject({ kind: 'tool', call: { state: 'denied', approval: { approvalId, status: 'denied' } } });
+    expect(mem.runs.get(runId)).toMatchObject({ status: 'completed', lastSeq: 8 });
+  });
+
+  it('stops watching an approval that expired long ago', async () => {
+    const mem = memoryHistory();
+    const expiresAt = new Date(Date.now() - 120_000).toISOString();
+    const paused: SequencedRunEvent[] = [
+      ...frames.slice(0, 1),
+      { seq: 2, event: { type: 'run.interrupted', runId, interrupt: { kind: 'approval_pending', toolCallId: 'd', reason: 'r', approvalId: '3b0e9a52-6a51-4c43-9d43-5f4f2f0a7c11', expiresAt } } },
+    ];
+    const { api, calls } = fakeApi(() => stream(paused), () => stream([]));
+    const f = new RunFollower({ api, history: mem.history, retryDelaysMs: [1], approvalPollMs: 1 });
+    await f.send(request);
+    expect(calls).toEqual([]);
     expect(f.get(runId)?.status).toBe('interrupted');
   });
 

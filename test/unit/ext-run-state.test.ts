@@ -4,6 +4,7 @@ import {
   applyRunEvent,
   applyRunEvents,
   buildTimeline,
+  callDecisionText,
   createRun,
   decisionText,
   entriesOf,
@@ -128,7 +129,7 @@ describe('applyRunEvent: interrupts', () => {
       type: 'run.interrupted',
       runId,
       interrupt: {
-        kind: 'approval_required',
+        kind: 'approval_pending',
         toolCallId: 'call_d',
         reason: 'delete_project is a high-risk action: approve exactly this call first.',
         bindingMessage: 'Delete project security-audit',
@@ -142,7 +143,7 @@ describe('applyRunEvent: interrupts', () => {
     expect(run.status).toBe('interrupted');
     expect(isRunActive(run)).toBe(true);
     expect(isRunWorking(run)).toBe(false);
-    expect(run.interrupt).toMatchObject({ kind: 'approval_required', bindingMessage: 'Delete project security-audit' });
+    expect(run.interrupt).toMatchObject({ kind: 'approval_pending', bindingMessage: 'Delete project security-audit' });
     expect(tools(run)[0].state).toBe('paused');
     expect(decisionText(tools(run)[0].decision)).toBe('Needs your approval');
     expect(interruptedCall(run)?.name).toBe('delete_project');
@@ -173,6 +174,67 @@ describe('applyRunEvent: interrupts', () => {
     run = applyRunEvent(run, { type: 'tool.decided', runId, toolCallId: 'call_d', decision: { kind: 'deny', code: 'approval_declined', reason: 'You declined this action, so it did not run.' } }, 5);
     expect(run.status).toBe('running');
     expect(tools(run)[0].state).toBe('denied');
+  });
+
+  const approvalId = '3b0e9a52-6a51-4c43-9d43-5f4f2f0a7c11';
+  const resolved = (status: 'approved' | 'denied' | 'expired' | 'cancelled'): RunEvent => ({ type: 'approval.resolved', runId, toolCallId: 'call_d', approvalId, status });
+  const resumed: RunEvent = { type: 'run.resumed', runId, toolCallId: 'call_d' };
+
+  it('approval.resolved approved: the run goes on, the card goes away, the row keeps "approved" through the re-proposal to done', () => {
+    let run = applyRunEvents(fresh(), numbered(pause));
+    run = applyRunEvent(run, resolved('approved'), 5);
+    expect(run.status).toBe('running');
+    expect(run.interrupt).toBeUndefined();
+    expect(tools(run)[0]).toMatchObject({ state: 'paused', approval: { approvalId, status: 'approved' } });
+    expect(callDecisionText(tools(run)[0])).toBe('Approved');
+    run = applyRunEvents(run, [
+      { seq: 6, event: resumed },
+      { seq: 7, event: proposed('call_d', 'delete_project', { projectId: 'security-audit' }, 'Delete the project security-audit and all its tasks', 'high') },
+      { seq: 8, event: allow('call_d') },
+      { seq: 9, event: toolDone('call_d', 'Project deleted') },
+      { seq: 10, event: { type: 'run.completed', runId } },
+    ]);
+    expect(tools(run)[0]).toMatchObject({ state: 'done', outcome: 'Project deleted', approval: { status: 'approved' } });
+    expect(run.status).toBe('completed');
+  });
+
+  it.each(['denied', 'expired', 'cancelled'] as const)('approval.resolved %s: the row ends denied, nothing ran; the run goes on and completes', (status) => {
+    let run = applyRunEvents(fresh(), numbered(pause));
+    run = applyRunEvents(run, [
+      { seq: 5, event: resolved(status) },
+      { seq: 6, event: resumed },
+    ]);
+    expect(run.status).toBe('running');
+    expect(run.interrupt).toBeUndefined();
+    expect(tools(run)[0]).toMatchObject({ state: 'denied', approval: { approvalId, status } });
+    expect(outcomeText(tools(run)[0])).toBeUndefined();
+    run = applyRunEvents(run, [
+      { seq: 7, event: completed(m1, 'I did not delete it.') },
+      { seq: 8, event: { type: 'run.completed', runId } },
+    ]);
+    expect(run.status).toBe('completed');
+    expect(tools(run)[0].state).toBe('denied'); // not turned into "Did not run" failed
+    expect(texts(run)).toEqual(['I did not delete it.']);
+  });
+
+  it('approval.resolved replayed after re-attaching changes nothing; one for another run is ignored', () => {
+    const run = applyRunEvents(fresh(), numbered([...pause, resolved('denied')]));
+    expect(applyRunEvent(run, resolved('approved'), 5)).toBe(run);
+    expect(applyRunEvent(run, { ...resolved('approved'), runId: threadId } as RunEvent, 6)).toBe(run);
+  });
+
+  it('pauses again for a step-up after an approval (a critical call): the row keeps the approval', () => {
+    let run = applyRunEvents(fresh(), numbered([...pause, resolved('approved'), resumed]));
+    run = applyRunEvents(run, [
+      { seq: 7, event: { type: 'tool.decided', runId, toolCallId: 'call_d', decision: { kind: 'need_step_up', acrValues: 'mfa', maxAgeSeconds: 300, reason: 'Fresh sign-in.' } } },
+      { seq: 8, event: { type: 'run.interrupted', runId, interrupt: { kind: 'step_up_required', toolCallId: 'call_d', reason: 'Fresh sign-in.', acrValues: 'mfa', maxAgeSeconds: 300 } } },
+    ]);
+    expect(run.status).toBe('interrupted');
+    expect(run.interrupt).toMatchObject({ kind: 'step_up_required', maxAgeSeconds: 300 });
+    expect(tools(run)[0]).toMatchObject({ state: 'paused', approval: { status: 'approved' } });
+    expect(callDecisionText(tools(run)[0])).toBe('Needs a fresh sign-in');
+    run = applyRunEvents(run, [{ seq: 9, event: { type: 'run.resumed', runId, toolCallId: 'call_d' } }]);
+    expect(run.status).toBe('running');
   });
 
   it('connection and step-up decisions pause too, and say what is needed', () => {

@@ -158,7 +158,7 @@ describe('api client', () => {
       frame(1, 'run.started', { type: 'run.started', runId, threadId, userMessageId, model: 'deputy-offline-1' }),
       frame(2, 'tool.proposed', { type: 'tool.proposed', runId, call: { toolCallId: 'c', name: 'delete_project', tier: 'high', arguments: { projectId: 'x' }, summary: 'Delete x' } }),
       frame(3, 'tool.decided', { type: 'tool.decided', runId, toolCallId: 'c', decision: { kind: 'need_approval', reason: 'high-risk' } }),
-      frame(4, 'run.interrupted', { type: 'run.interrupted', runId, interrupt: { kind: 'approval_required', toolCallId: 'c', reason: 'high-risk' } }),
+      frame(4, 'run.interrupted', { type: 'run.interrupted', runId, interrupt: { kind: 'approval_pending', toolCallId: 'c', reason: 'high-risk' } }),
     ].join('');
     const api = createApiClient({ baseUrl: 'http://x', getAccessToken: async () => 't', fetch: async () => sseResponse(paused) });
     const seen: string[] = [];

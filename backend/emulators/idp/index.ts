@@ -37,6 +37,9 @@ import { ConnectedAccountStore } from './connected-account-store';
 import { myAccountApi } from './my-account';
 import { tokenExchange } from './token-exchange';
 import { refreshConnectedAccount, tokenVault } from './token-vault';
+import { approvalsPage } from './approvals-page';
+import { backchannel, CibaStore } from './backchannel';
+import { loadOrCreateTotpSecrets } from './totp';
 import type { UpstreamProvider } from './upstream';
 import { BodyError, jsonBodyAsForm, readForm } from './json-body';
 import { loadOrCreateSecrets, loadOrCreateSigningKeys } from './keys';
@@ -78,6 +81,8 @@ export interface IdpOptions {
   sessionTtlSeconds?: number;
   /** Third-party providers behind Token Vault connections (the offline stack passes its provider emulator's). */
   upstreams?: UpstreamProvider[];
+  /** CIBA polling interval the IdP asks for (default 5 s, as Auth0). */
+  cibaIntervalSeconds?: number;
 }
 
 export interface RunningIdp {
@@ -89,6 +94,8 @@ export interface RunningIdp {
   users: DemoUser[];
   /** Secret of the confidential `deputy-backend` client (generated at first run, kept in dataDir). */
   backendClientSecret: string;
+  /** Each demo user's TOTP secret (base32) by sub: their second factor, shown on /demo-users. */
+  totpSecrets: Map<string, string>;
   close(): Promise<void>;
 }
 
@@ -157,6 +164,9 @@ export async function startIdp(opts: IdpOptions): Promise<RunningIdp> {
   const users = demoUsers(url);
   const usersBySub = new Map(users.map((u) => [u.sub, u]));
   const localKeys = createLocalJWKSet(signingKeys.publicJwks);
+  const totpSecrets = loadOrCreateTotpSecrets(opts.dataDir, users);
+  const cibaInterval = opts.cibaIntervalSeconds ?? 5;
+  if (!Number.isInteger(cibaInterval) || cibaInterval <= 0) throw new TypeError('startIdp: cibaIntervalSeconds must be a positive integer');
 
   const extensionClient = {
     client_id: extensionClientId,
@@ -489,6 +499,30 @@ export async function startIdp(opts: IdpOptions): Promise<RunningIdp> {
     }),
   );
 
+  // 4c'. CIBA (`/bc-authorize` + polling) and the approvals page, the user's trusted device
+  const cibaStore = new CibaStore(path.join(opts.dataDir, 'ciba-requests.json'));
+  for (const mw of backchannel({
+    issuer,
+    client: { id: backendClient.client_id, secret: secrets.backendClientSecret },
+    otherClientIds: new Set([extensionClientId]),
+    apis: { [audience]: apiScopes, [PROJECTS_AUDIENCE]: PROJECTS_SCOPES },
+    users: usersBySub,
+    signingJwk: signingKeys.privateJwks.keys[0]!,
+    store: cibaStore,
+    intervalSeconds: cibaInterval,
+    log,
+  })) provider.use(mw);
+  provider.use(
+    approvalsPage({
+      store: cibaStore,
+      users,
+      usersBySub,
+      totpSecrets,
+      key: secrets.cookieKeys[0]!,
+      clientName: (id) => (id === backendClient.client_id ? 'Deputy' : (clientNames.get(id) ?? id)),
+    }),
+  );
+
   // 4d. My Account API (connected accounts) and the connect step's redirects through the provider
   provider.use(
     myAccountApi({
@@ -690,6 +724,7 @@ export async function startIdp(opts: IdpOptions): Promise<RunningIdp> {
     port,
     users,
     backendClientSecret: secrets.backendClientSecret,
+    totpSecrets,
     close: () =>
       (closing ??= new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -162,7 +162,12 @@ function renderCollection(req: Request, col: Collection, kind: string, ownerLabe
     if (!label) return `- ${Object.entries(o).filter(([, v]) => typeof v !== 'object').slice(0, 4).map(([k, v]) => `${md(k)}: ${md(String(v))}`).join(', ')}`;
     const due = dueOf(o);
     const when = timeRange(o);
-    const extra = [typeof o.location === 'string' ? o.location : undefined, typeof o.from === 'string' ? `from ${o.from}` : undefined].filter(Boolean) as string[];
+    const people = Array.isArray(o.attendees) ? o.attendees.filter((a): a is string => typeof a === 'string') : [];
+    const extra = [
+      typeof o.location === 'string' ? o.location : undefined,
+      typeof o.from === 'string' ? `from ${o.from}` : undefined,
+      people.length ? `with ${people.slice(0, 6).join(', ')}${people.length > 6 ? ` and ${people.length - 6} more` : ''}` : undefined,
+    ].filter(Boolean) as string[];
     return `- ${when ? `${when} ` : ''}**${md(label)}**${counts.length ? ` — ${counts.join(', ')}` : ''}${due ? ` — due ${md(due)}` : ''}${extra.length ? ` — ${md(extra.join(', '))}` : ''}`;
   };
   const heading = ownerLabel ? `${plural(kind[0].toUpperCase() + kind.slice(1), 2)} in **${md(ownerLabel)}**:` : `You have ${objs.length} ${plural(kind, objs.length)}:`;

@@ -481,6 +481,9 @@ export class RunManager {
     await this.emit(runId, { type: 'tool.decided', runId, toolCallId: tc.id, decision });
 
     if (decision.kind === 'deny') {
+      if (row.approval?.status === 'approved') {
+        await this.deps.audit?.append({ sub: user.sub, kind: 'tool.refused', tool: row.name, runId, approvalId: row.approval.approvalId, argsHash: argsHash ?? undefined, summary: decision.reason });
+      }
       const result: ToolResult = { ok: false, error: { code: decision.code, message: decision.reason } };
       await runs.updateToolCall(runId, tc.id, { status: 'denied', decision, result });
       row.status = 'denied';
