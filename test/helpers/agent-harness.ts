@@ -23,7 +23,8 @@ import { type AgentUser, RunManager, type SequencedEvent } from '../../backend/s
 import { openStore, type Store } from '../../backend/src/store/database';
 import { RunStore } from '../../backend/src/store/runs';
 import { ThreadStore } from '../../backend/src/store/threads';
-import { DEFAULT_API_AUDIENCE, DEFAULT_EXTENSION_CLIENT_ID, EXTENSION_REDIRECT_URI, OFFLINE_MODEL_NAME, PROJECTS_SCOPES } from '../../lib/defaults';
+import { currentTotp } from '../../backend/emulators/idp/totp';
+import { DEFAULT_API_AUDIENCE, MFA_ACR, DEFAULT_EXTENSION_CLIENT_ID, EXTENSION_REDIRECT_URI, OFFLINE_MODEL_NAME, PROJECTS_SCOPES } from '../../lib/defaults';
 import type { RunEvent } from '../../lib/protocol';
 import { pkceLogin } from './pkce-login';
 
@@ -46,7 +47,10 @@ export interface Harness {
   manager(modelName?: string): RunManager;
   /** Stops every approval poller started so far (as if those instances stopped); their jobs stay in the store. */
   stopPollers(): Promise<void>;
-  login(who: 'alice' | 'bob'): Promise<{ user: AgentUser; token: string }>;
+  /** A PKCE sign-in; `mfa` adds step-up (acr_values multi-factor, prompt=login) with the user's authenticator code. */
+  login(who: 'alice' | 'bob', opts?: { mfa?: boolean }): Promise<{ user: AgentUser; token: string }>;
+  /** The authenticator code the user's app shows now. */
+  totp(who: 'alice' | 'bob'): string;
   credentials(who: 'alice' | 'bob'): { email: string; password: string };
   projectsFile(): { projects: Array<{ id: string; tasks: Array<{ title: string }> }> };
   close(): Promise<void>;
@@ -122,7 +126,8 @@ export async function startHarness(
     async stopPollers() {
       for (const p of pollers.splice(0)) await p.stop();
     },
-    async login(who) {
+    totp: (who) => currentTotp(idp.totpSecrets.get(idp.users.find((x) => x.username === who)!.sub)!),
+    async login(who, { mfa = false } = {}) {
       const u = idp.users.find((x) => x.username === who)!;
       const tokens = await pkceLogin({
         idpUrl: idp.url,
@@ -132,6 +137,7 @@ export async function startHarness(
         scope: `openid profile email chat ${PROJECTS_SCOPES.join(' ')}`,
         email: u.email,
         password: u.password,
+        ...(mfa ? { extraParams: { acr_values: MFA_ACR, prompt: 'login' }, totp: () => currentTotp(idp.totpSecrets.get(u.sub)!) } : {}),
       });
       const v = await verify(tokens.access_token);
       await threads.touchUser({ sub: v.sub });

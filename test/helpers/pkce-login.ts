@@ -189,6 +189,8 @@ export interface PkceLoginOptions {
   jar?: CookieJar;
   /** Body format of the token request; default 'form'. */
   tokenRequestBody?: 'form' | 'json';
+  /** The authenticator code, when the IdP asks for a second factor (step-up). */
+  totp?: () => string;
 }
 
 export interface PkceLoginResult extends TokenResponse {
@@ -207,7 +209,20 @@ export async function pkceLogin(opts: PkceLoginOptions): Promise<PkceLoginResult
 
   let step = await followRedirects(jar, start, opts.redirectUri);
   let submitted = false;
+  let codeSent = false;
   while (step.kind === 'page') {
+    const otp = /name="code"/.test(step.html) ? /<form[^>]*\saction="([^"]+)"/.exec(step.html)?.[1] : undefined;
+    if (otp) {
+      if (codeSent || !opts.totp) throw new Error(`second factor: ${loginError(step.html) ?? 'the IdP asks for an authenticator code'}`);
+      codeSent = true;
+      const pending = /name="pending" value="([^"]+)"/.exec(step.html)?.[1] ?? '';
+      step = await followRedirects(jar, new URL(otp.replace(/&amp;/g, '&'), step.url).href, opts.redirectUri, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ pending, code: opts.totp() }),
+      });
+      continue;
+    }
     const action = loginFormAction(step.html, step.url);
     if (!action) throw new Error(`sign-in stopped at ${step.url} (HTTP ${step.status}) without a login form`);
     if (submitted) throw new Error(`sign-in failed: ${loginError(step.html) ?? 'the login page was shown again'}`);

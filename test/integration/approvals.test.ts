@@ -215,3 +215,34 @@ describe('the Projects API enforces the approval itself', () => {
     expect(projectIds().length).toBeGreaterThan(0);
   });
 });
+
+describe('step-up for critical actions', () => {
+  it('E1/E2: "delete all my projects" asks for a fresh multi-factor sign-in; only a token that has one resumes; then approval with the code', async () => {
+    const { runId, events } = await chat(alice, 'delete all my projects');
+    const interrupt = ofType(events, 'run.interrupted').at(-1)!.interrupt;
+    expect(interrupt).toMatchObject({ kind: 'step_up_required', acrValues: MFA_ACR, maxAgeSeconds: 300 });
+    expect(await h.approvalStore.list(alice.user.sub, { status: 'pending' })).toHaveLength(0);
+
+    // E2: the old token is challenged, whatever the client claims about it.
+    await expect(runs.resume({ ...alice.user, acr: undefined, amr: ['pwd'] }, runId, interrupt.toolCallId, alice.token)).rejects.toMatchObject({ status: 401, code: 'insufficient_user_authentication' });
+
+    const stepped = await h.login('alice', { mfa: true });
+    expect(stepped.user).toMatchObject({ acr: MFA_ACR, amr: expect.arrayContaining(['mfa']) });
+    expect(Date.now() / 1000 - stepped.user.authTime!).toBeLessThan(60);
+    await runs.resume(stepped.user, runId, interrupt.toolCallId, stepped.token);
+    const paused = await collect(runs.follow(alice.user.sub, runId));
+    const pending = pendingOf(paused);
+    expect(pending.bindingMessage).toBe('Delete ALL projects');
+
+    // The device asks for the code too: without it nothing is approved.
+    const stored = await h.approvalStore.get(alice.user.sub, pending.approvalId!);
+    const noCode = await answerApproval(h.idp.url, h.credentials('alice'), { authReqId: stored!.authReqId }, 'approve');
+    expect(noCode.status).toBe(303);
+    expect(await h.approvalStore.list(alice.user.sub, { status: 'pending' })).toHaveLength(1);
+    await answer(pending, 'approve', { code: h.totp('alice') });
+    const after = await rest(runId, paused.length);
+    expect(ofType(after, 'tool.completed')[0]).toMatchObject({ ok: true, summary: expect.stringMatching(/^Deleted \d+ projects?$/) });
+    expect(projectIds()).toEqual(['mobile-app']);
+    expect((await h.audit.list(alice.user.sub)).some((e) => e.kind === 'step_up.required' && e.tool === 'delete_all_projects')).toBe(true);
+  });
+});

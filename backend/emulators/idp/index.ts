@@ -39,7 +39,8 @@ import { tokenExchange } from './token-exchange';
 import { refreshConnectedAccount, tokenVault } from './token-vault';
 import { approvalsPage } from './approvals-page';
 import { backchannel, CibaStore } from './backchannel';
-import { loadOrCreateTotpSecrets } from './totp';
+import { loadOrCreateTotpSecrets, MFA_ACR, totpUri, verifyTotp } from './totp';
+import { createHmac } from 'node:crypto';
 import type { UpstreamProvider } from './upstream';
 import { BodyError, jsonBodyAsForm, readForm } from './json-body';
 import { loadOrCreateSecrets, loadOrCreateSigningKeys } from './keys';
@@ -51,6 +52,7 @@ import {
   homePage,
   loginPage,
   logoutConfirmPage,
+  otpPage,
   signedOutPage,
 } from './pages';
 import { ModelStore } from './store';
@@ -223,6 +225,7 @@ export async function startIdp(opts: IdpOptions): Promise<RunningIdp> {
     jwks: signingKeys.privateJwks as Configuration['jwks'],
     clients: [extensionClient, backendClient],
     clientAuthMethods: ['none', 'client_secret_basic', 'client_secret_post'],
+    acrValues: [MFA_ACR],
     clientDefaults: { id_token_signed_response_alg: 'RS256', grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic' },
     responseTypes: ['code'],
     scopes: ['openid', 'profile', 'email', 'offline_access'],
@@ -303,6 +306,13 @@ export async function startIdp(opts: IdpOptions): Promise<RunningIdp> {
           p.aud = scope.split(' ').includes('openid') ? [primary, userinfoAudience] : primary;
           // Auth0 RBAC with "Add Permissions in the Access Token".
           if (token.kind === 'AccessToken') p.permissions = (token.scope ?? '').split(' ').filter(Boolean);
+          // How the user authenticated (RFC 9470): from the code or refresh token this access token comes from.
+          const auth = ctx?.oidc?.entities.AuthorizationCode ?? ctx?.oidc?.entities.RotatedRefreshToken ?? ctx?.oidc?.entities.RefreshToken;
+          if (token.kind === 'AccessToken' && auth) {
+            if (auth.acr === MFA_ACR) p.acr = auth.acr;
+            if (auth.amr?.length) p.amr = auth.amr;
+            if (auth.authTime) p.auth_time = auth.authTime;
+          }
           if (ctx) issuedScope.set(ctx, scope);
         },
       },
@@ -556,7 +566,9 @@ export async function startIdp(opts: IdpOptions): Promise<RunningIdp> {
     const p = ctx.path;
 
     if (method === 'GET' && p === '/') return page(ctx, 200, homePage(issuer));
-    if (method === 'GET' && p === '/demo-users') return page(ctx, 200, demoUsersPage(users, issuer));
+    if (method === 'GET' && p === '/demo-users') {
+      return page(ctx, 200, demoUsersPage(users, issuer, (u) => ({ secret: totpSecrets.get(u.sub) ?? '', uri: totpUri(totpSecrets.get(u.sub) ?? '', u) })));
+    }
 
     const avatar = /^\/avatars\/([a-z0-9_-]+)\.svg$/.exec(p);
     if (method === 'GET' && avatar) {
@@ -570,7 +582,7 @@ export async function startIdp(opts: IdpOptions): Promise<RunningIdp> {
       return;
     }
 
-    const interaction = /^\/interaction\/([A-Za-z0-9_-]+)(\/login|\/abort)?$/.exec(p);
+    const interaction = /^\/interaction\/([A-Za-z0-9_-]+)(\/login|\/otp|\/abort)?$/.exec(p);
     if (interaction) return handleInteraction(ctx, interaction[1]!, interaction[2] ?? '');
 
     if (method === 'GET' && p === '/v2/logout') return handleV2Logout(ctx);
@@ -631,10 +643,28 @@ export async function startIdp(opts: IdpOptions): Promise<RunningIdp> {
         return render(400, { email: login, error: 'Wrong email or password.' });
       }
       if (debug) log(`sign-in: ${user.username}`);
+      if ((params.acr_values ?? '').split(' ').includes(MFA_ACR)) {
+        // Step-up: the password is right; the second factor comes next, bound to this interaction and this user.
+        return page(ctx, 200, otpPage({ action: `/interaction/${uid}/otp`, abortUrl: `/interaction/${uid}/abort`, pending: pendingSecondFactor(uid, user.sub) }));
+      }
       return finish({ login: { accountId: user.sub, amr: ['pwd'], remember: true }, consent: {} }, false);
+    }
+    if (action === '/otp' && ctx.method === 'POST') {
+      const form = await readForm(ctx.req);
+      const pending = form.get('pending') ?? '';
+      const sub = users.find((u) => pending === pendingSecondFactor(uid, u.sub))?.sub;
+      if (details.prompt.name !== 'login' || !sub) return page(ctx, 400, errorPage('Sign-in error', 'invalid_request', 'Sign in with your password first.'));
+      if (!verifyTotp(totpSecrets.get(sub) ?? '', form.get('code') ?? '')) {
+        return page(ctx, 400, otpPage({ action: `/interaction/${uid}/otp`, abortUrl: `/interaction/${uid}/abort`, pending, error: 'That code is not valid.' }));
+      }
+      return finish({ login: { accountId: sub, acr: MFA_ACR, amr: ['pwd', 'mfa'], remember: true }, consent: {} }, false);
     }
     ctx.status = 405;
     ctx.body = 'Method Not Allowed';
+  }
+
+  function pendingSecondFactor(uid: string, sub: string): string {
+    return createHmac('sha256', secrets.cookieKeys[0]!).update(`otp.${uid}.${sub}`).digest('base64url');
   }
 
   /** Auth0's logout: ends the IdP session at once (no confirmation) and redirects to a registered returnTo. */

@@ -101,20 +101,40 @@ ${EMULATOR_NOTE}`,
   );
 }
 
-export function demoUsersPage(users: readonly DemoUser[], issuer: string): string {
+/** The second step of a multi-factor sign-in: the 6-digit code of the user's authenticator app. */
+export function otpPage(o: { action: string; pending: string; abortUrl: string; error?: string }): string {
+  return layout(
+    'Verify it is you',
+    `<h1>Verify it's you</h1>
+<p class="sub">This action needs a second factor. Enter the 6-digit code from your authenticator app.</p>
+${o.error ? `<p class="error" role="alert">${escapeHtml(o.error)}</p>` : ''}
+<form method="post" action="${escapeHtml(o.action)}">
+<input type="hidden" name="pending" value="${escapeHtml(o.pending)}">
+<label for="code">Code</label>
+<input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6" required autofocus${o.error ? ' aria-invalid="true"' : ''}>
+<button type="submit">Verify</button>
+</form>
+<div class="links"><a href="${escapeHtml(o.abortUrl)}">Cancel</a></div>`,
+  );
+}
+
+export function demoUsersPage(users: readonly DemoUser[], issuer: string, totp: (u: DemoUser) => { secret: string; uri: string } = () => ({ secret: '', uri: '' })): string {
   const rows = users
-    .map(
-      (u) => `<tr><td>${escapeHtml(u.name)}</td><td><code>${escapeHtml(u.email)}</code><br><small>username <code>${escapeHtml(u.username)}</code></small></td><td><code>${escapeHtml(u.password)}</code></td><td>${escapeHtml(u.roles.join(', '))}</td><td><code>${escapeHtml(u.sub)}</code></td></tr>`,
-    )
+    .map((u) => {
+      const t = totp(u);
+      return `<tr><td>${escapeHtml(u.name)}</td><td><code>${escapeHtml(u.email)}</code><br><small>username <code>${escapeHtml(u.username)}</code></small></td><td><code>${escapeHtml(u.password)}</code></td><td><code data-testid="totp-secret">${escapeHtml(t.secret)}</code><br><small><code>${escapeHtml(t.uri)}</code></small></td><td>${escapeHtml(u.roles.join(', '))}</td><td><code>${escapeHtml(u.sub)}</code></td></tr>`;
+    })
     .join('\n');
   return layout(
     'Demo users · Deputy local identity emulator',
     `<h1>Demo users</h1>
 <p class="sub">Deputy's local identity emulator at <code>${escapeHtml(issuer)}</code></p>
 <p>This emulator is an <strong>offline stand-in for an Auth0 tenant</strong>. These accounts and passwords are public
-and exist only on this machine. Sign in with the e-mail address (or the username) and the password.</p>
+and exist only on this machine. Sign in with the e-mail address (or the username) and the password. Actions that need
+a second factor ask for the 6-digit code of an authenticator app: add the TOTP secret (or its <code>otpauth://</code> URI)
+to any authenticator app.</p>
 <table>
-<thead><tr><th scope="col">Name</th><th scope="col">Sign-in</th><th scope="col">Password</th><th scope="col">Roles</th><th scope="col">User id (sub)</th></tr></thead>
+<thead><tr><th scope="col">Name</th><th scope="col">Sign-in</th><th scope="col">Password</th><th scope="col">Authenticator (TOTP) secret</th><th scope="col">Roles</th><th scope="col">User id (sub)</th></tr></thead>
 <tbody>
 ${rows}
 </tbody>
