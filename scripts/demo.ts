@@ -14,6 +14,7 @@ import { currentTotp } from '../backend/emulators/idp/totp';
 import { launchWithExtension, type ExtensionSession } from '../test/helpers/browser';
 import { answerOnDevice, openApprovalsPage, stepUpFromCard } from '../test/helpers/trusted-device';
 import {
+  answerConsent,
   ask,
   closeAccounts,
   connectedAccounts,
@@ -155,7 +156,7 @@ scenarios.approval = async (d) => {
   const mail = await d.step('ask: email Bob the notes from today → grant sending → approval pending', async () => {
     const sent = await sendMessage(panel, 'email Bob the notes from today');
     await waitForInterrupt(panel, 'connect_required');
-    await connectFromCard(panel, d.context);
+    await answerConsent(d.context, () => panel.getByTestId('interrupt-connect').last().click());
     await waitForInterrupt(panel, 'approval_pending');
     return sent;
   });
@@ -166,6 +167,7 @@ scenarios.approval = async (d) => {
   });
   await d.step('the mail is sent and the chat says so', async () => {
     await panel.bringToFront();
+    await panel.locator('[data-testid="approval-outcome"][data-status="approved"]').last().waitFor({ timeout: 60_000 });
     await waitForToolCall(panel, 'send_email', 'done', 60_000);
     d.metrics.approveClickToToolResultMs = Date.now() - clickedAt;
     const answer = await waitForAnswer(panel, { assistantCountBefore: mail.assistantCountBefore });
@@ -198,6 +200,7 @@ scenarios.approval = async (d) => {
     await device.bringToFront();
     await answerOnDevice(device, 'Delete ALL projects', 'approve', { code: code() });
     await panel.bringToFront();
+    await panel.locator('[data-testid="approval-outcome"][data-status="approved"]').last().waitFor({ timeout: 60_000 });
     await waitForToolCall(panel, 'delete_all_projects', 'done', 60_000);
   });
   await d.shot(panel, '07-step-up-approved');

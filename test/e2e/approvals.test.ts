@@ -20,7 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { currentTotp } from '../../backend/emulators/idp/totp';
 import { FREE_PORTS, startStack } from '../../backend/src/stack';
 import { DEFAULT_EXTENSION_PATH, type ExtensionSession, launchWithExtension, REPO_ROOT } from '../helpers/browser';
-import { ask, connectFromCard, listConversations, newConversation, sendMessage, signIn, waitForAnswer, waitForInterrupt, waitForToolCall } from '../helpers/panel';
+import { answerConsent, ask, connectFromCard, listConversations, newConversation, sendMessage, signIn, waitForAnswer, waitForInterrupt, waitForToolCall } from '../helpers/panel';
 import { answerOnDevice, openApprovalsPage, stepUpFromCard } from '../helpers/trusted-device';
 
 const SHOTS = path.join(REPO_ROOT, 'test-output/e2e');
@@ -77,7 +77,7 @@ describe('approvals on the trusted device', () => {
     const mail = await sendMessage(panel, 'email Bob the notes from today');
     // Sending needs one more Google permission: reconnect (keeping the calendar), then the approval is asked.
     await waitForInterrupt(panel, 'connect_required');
-    await connectFromCard(panel, ext.context);
+    await answerConsent(ext.context, () => panel.getByTestId('interrupt-connect').last().click());
     const card = await waitForInterrupt(panel, 'approval_pending');
     expect(card.text).toContain('Send mail to bob at example.com: Notes from today');
     expect(card.text).toContain('bob@example.com');
@@ -87,9 +87,9 @@ describe('approvals on the trusted device', () => {
     await device.bringToFront();
     const clickedAt = await answerOnDevice(device, 'Send mail to bob at example.com: Notes from today', 'approve', { shot: (p) => shot(p, '02-approvals-page') });
     await panel.bringToFront();
+    expect(await outcome()).toBe('approved');
     await waitForToolCall(panel, 'send_email', 'done', 30_000);
     console.log(`e2e approve click → tool done in the panel: ${Date.now() - clickedAt} ms (CIBA interval 1 s)`);
-    expect(await outcome()).toBe('approved');
     const answer = await waitForAnswer(panel, { assistantCountBefore: mail.assistantCountBefore });
     expect(answer.text).toMatch(/bob@example\.com/);
     await shot(panel, '03-approved-sent');
@@ -132,8 +132,8 @@ describe('approvals on the trusted device', () => {
     await stepUpFromCard(panel, ext.context, alice(), code, { shot: (p) => shot(p, '07-step-up-code') });
     await waitForInterrupt(panel, 'approval_pending', 30_000);
     await answerOnDevice(device, 'Delete ALL projects', 'approve', { code: code() });
-    await waitForToolCall(panel, 'delete_all_projects', 'done', 30_000);
     expect(await outcome()).toBe('approved');
+    await waitForToolCall(panel, 'delete_all_projects', 'done', 30_000);
     expect(projectIds()).toEqual(['mobile-app']); // Bob's project stays
     await shot(panel, '08-step-up-done');
   });
