@@ -134,7 +134,7 @@ describe('approvals are not resumable', () => {
   it('a high-risk call paused for approval cannot be pushed on with resume', async () => {
     const r = await turn('delete the project Security audit Q4');
     const interrupt = interruptOf(r.events);
-    expect(interrupt?.kind).toBe('approval_required');
+    expect(interrupt?.kind).toBe('approval_pending');
     await expect(runs.resume(alice.user, r.runId, interrupt!.toolCallId, alice.token)).rejects.toMatchObject({ status: 409 });
   });
 });
