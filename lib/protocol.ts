@@ -40,16 +40,54 @@ export type Me = z.infer<typeof Me>;
 
 export const Id = z.uuid();
 
+/**
+ * Content captured from a page on a user action (a context-menu click, "include this page" in the panel). It is
+ * untrusted data with its provenance, never the user's words: the backend fences it for the model, and once it is in
+ * a run every side-effecting call needs the user's approval of its exact arguments.
+ */
+export const PageContextItem = z.strictObject({
+  kind: z.enum(['page', 'selection']),
+  url: z.string().max(4096).refine((u) => URL.canParse(u), 'url is not a URL'),
+  title: z.string().max(500).optional(),
+  text: z.string().max(100_000, 'captured text is longer than 100000 characters'),
+  /** ISO 8601, when the extension read it from the tab. */
+  capturedAt: z.iso.datetime(),
+  /** The page was longer than the budget: how much of it was read. */
+  truncated: z.strictObject({ readChars: z.number().int().min(0), totalChars: z.number().int().min(0) }).optional(),
+});
+export type PageContextItem = z.infer<typeof PageContextItem>;
+
 /** POST /v1/chat: one user turn. Only the side panel's own input creates this. */
 export const ChatRequest = z.strictObject({
   threadId: Id.optional(),
   /** Client-chosen id of the user's message: a retried request with the same id is not stored twice. */
   clientMessageId: Id.optional(),
   message: z.string().trim().min(1, 'message is empty').max(16_000, 'message is longer than 16000 characters'),
+  /** Page content the user chose to include with this turn (data with provenance, never instructions). */
+  context: z.array(PageContextItem).max(4, 'at most 4 context items').optional(),
 });
 export type ChatRequest = z.infer<typeof ChatRequest>;
 
 export const Role = z.enum(['user', 'assistant']);
+
+/** A source an answer drew on: a knowledge-base document the user may view (checked by FGA before retrieval). */
+export const Citation = z.object({
+  documentId: Id,
+  title: z.string(),
+  url: z.string().optional(),
+  snippet: z.string(),
+});
+export type Citation = z.infer<typeof Citation>;
+
+/** What a stored user turn shows of the context it carried (the text itself is not echoed back). */
+export const ContextRef = z.object({
+  kind: z.enum(['page', 'selection']),
+  url: z.string(),
+  title: z.string().optional(),
+  capturedAt: z.string(),
+  truncated: z.object({ readChars: z.number(), totalChars: z.number() }).optional(),
+});
+export type ContextRef = z.infer<typeof ContextRef>;
 
 export const ChatMessage = z.object({
   id: Id,
@@ -57,6 +95,10 @@ export const ChatMessage = z.object({
   role: Role,
   content: z.string(),
   createdAt: z.string(),
+  /** User turns: the page context that came with them. */
+  context: z.array(ContextRef).optional(),
+  /** Assistant turns: the knowledge-base documents the answer drew on. */
+  citations: z.array(Citation).optional(),
 });
 export type ChatMessage = z.infer<typeof ChatMessage>;
 
@@ -196,3 +238,65 @@ export const RunEvent = z.discriminatedUnion('type', [
   }),
 ]);
 export type RunEvent = z.infer<typeof RunEvent>;
+
+/* ---------------------------------------------------------------- knowledge base (retrieval filtered by FGA) */
+
+export const DocumentContentType = z.enum(['text/plain', 'text/markdown', 'text/html', 'application/pdf']);
+export type DocumentContentType = z.infer<typeof DocumentContentType>;
+
+/**
+ * POST /v1/documents: save a page or upload a file. Text types send `text`; PDF sends `dataBase64`. The backend
+ * extracts, chunks and embeds it; the caller becomes its owner in FGA.
+ */
+export const CreateDocumentRequest = z
+  .strictObject({
+    title: z.string().trim().min(1, 'title is empty').max(300),
+    /** The page it came from (saved pages) or nothing (uploads). */
+    url: z.string().max(4096).refine((u) => URL.canParse(u), 'url is not a URL').optional(),
+    source: z.enum(['page', 'upload']),
+    contentType: DocumentContentType,
+    text: z.string().max(2_000_000).optional(),
+    dataBase64: z.string().max(14_000_000).optional(),
+    folderId: Id.optional(),
+  })
+  .refine((d) => (d.contentType === 'application/pdf' ? d.dataBase64 !== undefined && d.text === undefined : d.text !== undefined && d.dataBase64 === undefined), {
+    message: 'send `text` for text types and `dataBase64` for application/pdf',
+  });
+export type CreateDocumentRequest = z.infer<typeof CreateDocumentRequest>;
+
+/** The caller's own relation to a document, as FGA computes it. */
+export const DocumentRole = z.enum(['owner', 'editor', 'viewer']);
+
+export const DocumentView = z.object({
+  id: Id,
+  title: z.string(),
+  url: z.string().optional(),
+  source: z.enum(['page', 'upload']),
+  contentType: DocumentContentType,
+  folderId: Id.optional(),
+  chunks: z.number().int(),
+  chars: z.number().int(),
+  createdAt: z.string(),
+  /** Shown only to people who can view the document. */
+  ownerName: z.string().optional(),
+  role: DocumentRole,
+});
+export type DocumentView = z.infer<typeof DocumentView>;
+/** GET /v1/documents: every document the caller may view. */
+export const DocumentList = z.object({ documents: z.array(DocumentView) });
+
+/** Who a document (or folder) is shared with. `organization` is everyone in the signed-in user's organisation. */
+export const ShareSubject = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('user'), email: z.email() }),
+  z.strictObject({ type: z.literal('group'), id: z.string().min(1).max(100) }),
+  z.strictObject({ type: z.literal('organization') }),
+]);
+export type ShareSubject = z.infer<typeof ShareSubject>;
+
+/** POST /v1/documents/:id/shares (grant) and DELETE /v1/documents/:id/shares (revoke, same body). */
+export const ShareRequest = z.strictObject({ subject: ShareSubject, relation: z.enum(['viewer', 'editor']) });
+export type ShareRequest = z.infer<typeof ShareRequest>;
+
+export const ShareView = z.object({ subject: ShareSubject, relation: z.enum(['owner', 'viewer', 'editor']), label: z.string() });
+/** GET /v1/documents/:id/shares (owners and editors only). */
+export const ShareList = z.object({ shares: z.array(ShareView) });
