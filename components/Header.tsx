@@ -1,3 +1,4 @@
+import type { ReactNode } from 'react';
 import type { UserProfile } from '@/lib/auth';
 import type { PublicConfig } from '@/lib/protocol';
 import { Logo } from './Logo';
@@ -8,11 +9,14 @@ export function Header({
   model,
   signingOut,
   onSignOut,
+  actions,
 }: {
   user: UserProfile;
   model: PublicConfig['model'];
   signingOut: boolean;
   onSignOut: () => void;
+  /** Buttons shown before "Sign out" (views that do not fit the toolbar). */
+  actions?: ReactNode;
 }) {
   const display = user.name ?? user.email ?? user.sub;
   const initials = display
@@ -46,9 +50,12 @@ export function Header({
             )}
           </span>
         </div>
-        <button type="button" className="btn btn-small btn-ghost" onClick={onSignOut} disabled={signingOut} data-testid="sign-out">
-          {signingOut ? 'Signing out…' : 'Sign out'}
-        </button>
+        <div className="header-actions">
+          {actions}
+          <button type="button" className="btn btn-small btn-ghost" onClick={onSignOut} disabled={signingOut} data-testid="sign-out">
+            {signingOut ? 'Signing out…' : 'Sign out'}
+          </button>
+        </div>
       </div>
     </header>
   );

@@ -1,5 +1,9 @@
 import { useEffect, useRef } from 'react';
 import { Markdown } from '@/lib/markdown';
+import type { ShownContext } from '@/lib/db';
+import type { Citation } from '@/lib/protocol';
+import { CitationList } from './Citations';
+import { ContextRefs } from './ContextRefs';
 import { InterruptCard, type InterruptActions } from './InterruptCard';
 import { interruptedCall, isRunWorking, type RunView, type TimelineItem } from './run-state';
 import { ToolCallRow } from './ToolCallRow';
@@ -14,7 +18,7 @@ function Typing() {
   );
 }
 
-function UserMessage({ id, content, pending }: { id: string; content: string; pending?: boolean }) {
+function UserMessage({ id, content, pending, context }: { id: string; content: string; pending?: boolean; context?: ShownContext[] }) {
   return (
     <article
       className={`message message-user${pending ? ' is-pending' : ''}`}
@@ -25,6 +29,7 @@ function UserMessage({ id, content, pending }: { id: string; content: string; pe
       data-message-id={id}
     >
       <div className="message-author">You</div>
+      {context && context.length > 0 && <ContextRefs items={context} />}
       <div className="message-body" data-testid="message-body">
         <p className="message-plain">{content}</p>
       </div>
@@ -33,7 +38,7 @@ function UserMessage({ id, content, pending }: { id: string; content: string; pe
 }
 
 /** One assistant message (one model turn). Model output is untrusted: it goes through the safe Markdown renderer. */
-function AssistantMessage({ id, content, streaming }: { id: string; content: string; streaming: boolean }) {
+function AssistantMessage({ id, content, streaming, citations }: { id: string; content: string; streaming: boolean; citations?: Citation[] }) {
   return (
     <article
       className={`message message-assistant${streaming ? ' is-streaming' : ''}`}
@@ -47,6 +52,7 @@ function AssistantMessage({ id, content, streaming }: { id: string; content: str
         {content ? <Markdown text={content} /> : <Typing />}
         {streaming && content && <span className="cursor" aria-hidden="true" />}
       </div>
+      {!streaming && citations && citations.length > 0 && <CitationList citations={citations} />}
     </article>
   );
 }
@@ -59,7 +65,9 @@ function RunTurn({ run, interruptActions }: { run: RunView; interruptActions?: (
       <div className="message-author">Deputy</div>
       {run.parts.map((p) =>
         p.kind === 'message' ? (
-          p.content || p.streaming ? <AssistantMessage key={`m-${p.id}`} id={p.id} content={p.content} streaming={p.streaming} /> : null
+          p.content || p.streaming ? (
+            <AssistantMessage key={`m-${p.id}`} id={p.id} content={p.content} streaming={p.streaming} citations={p.citations} />
+          ) : null
         ) : (
           <ToolCallRow key={`t-${p.call.toolCallId}`} call={p.call} />
         ),
@@ -114,12 +122,12 @@ export function MessageList({
       {items.map((item) => {
         switch (item.kind) {
           case 'user':
-            return <UserMessage key={`u-${item.id}`} id={item.id} content={item.content} pending={item.pending} />;
+            return <UserMessage key={`u-${item.id}`} id={item.id} content={item.content} pending={item.pending} context={item.context} />;
           case 'assistant':
             return (
               <section className="turn" aria-label="Deputy" key={`a-${item.id}`} data-testid="assistant-turn" data-run-state="completed">
                 <div className="message-author">Deputy</div>
-                <AssistantMessage id={item.id} content={item.content} streaming={false} />
+                <AssistantMessage id={item.id} content={item.content} streaming={false} citations={item.citations} />
               </section>
             );
           case 'run':

@@ -4,7 +4,10 @@ import { AuthError, type UserProfile } from '@/lib/auth';
 import type { ConnectedAccountsClient } from '@/lib/connected-accounts';
 import { historyFor, type LocalMessage, type LocalThread } from '@/lib/db';
 import { MFA_ACR } from '@/lib/defaults';
-import type { PublicConfig } from '@/lib/protocol';
+import { watchPendingActions } from '@/lib/page-actions';
+import { shownContext } from '@/lib/page-capture';
+import type { PageContextItem, PublicConfig } from '@/lib/protocol';
+import { pageCaptureDecision } from '@/lib/site-prefs';
 import { ActivityView } from './ActivityView';
 import { Composer } from './Composer';
 import { ConnectedAccountsView } from './ConnectedAccountsView';
@@ -12,6 +15,11 @@ import { ConversationList } from './ConversationList';
 import { ErrorNotice } from './ErrorNotice';
 import { describeError, type UiError } from './errors';
 import { Header } from './Header';
+import { KnowledgeToggle, KnowledgeView } from './KnowledgeView';
+import { PageContextBar } from './PageContextBar';
+import { type PageNotice, runPageAction } from './page-action-runner';
+import { QuotePreview, PageNoticeView } from './PagePanelParts';
+import { usePageContext } from './use-page-context';
 import type { InterruptActions } from './InterruptCard';
 import { MessageList } from './MessageList';
 import { RunFollower } from './run-follower';
@@ -35,7 +43,7 @@ type ChatError = UiError & {
   reconnectRunId?: string;
 };
 
-type ViewMessage = Pick<LocalMessage, 'id' | 'threadId' | 'role' | 'content' | 'createdAt'>;
+type ViewMessage = Pick<LocalMessage, 'id' | 'threadId' | 'role' | 'content' | 'createdAt' | 'citations' | 'context'>;
 
 const sessionGone = (e: unknown) => e instanceof AuthError && (e.code === 'session_ended' || e.code === 'not_signed_in');
 
@@ -64,6 +72,15 @@ export function Workspace({ user, model, api, accounts, onStepUp, onSignOut }: P
   const [showList, setShowList] = useState(false);
   const [showAccounts, setShowAccounts] = useState(false);
   const [showActivity, setShowActivity] = useState(false);
+  const [showKnowledge, setShowKnowledge] = useState(false);
+  /** The page next to the panel (context chip), a selection quoted for the user's own question, page-action notices. */
+  const page = usePageContext();
+  const [quote, setQuote] = useState<PageContextItem | null>(null);
+  const [pageNotice, setPageNotice] = useState<PageNotice | null>(null);
+  const [savingPage, setSavingPage] = useState(false);
+  /** What a typed message carries: the quoted selection and the included page (never mixed into the text). */
+  const typedContext = useRef<() => PageContextItem[]>(() => []);
+  typedContext.current = () => [...(quote ? [quote] : []), ...(page.included && page.capture ? [page.capture.page] : [])];
   /** The run whose pause is being dealt with (connect, step-up, cancel), and why the last attempt per run did not work. */
   const [acting, setActing] = useState<string | null>(null);
   const [pauseErrors, setPauseErrors] = useState<ReadonlyMap<string, string>>(new Map());
@@ -210,17 +227,27 @@ export function Workspace({ user, model, api, accounts, onStepUp, onSignOut }: P
   }, [currentId, api, history, follower]);
 
   const send = useCallback(
-    async (text: string) => {
+    async (text: string, explicit?: { context: PageContextItem[]; newConversation?: boolean }) => {
       const message = text.trim();
       if (!message || !follower) return;
+      if (explicit?.newConversation) {
+        // A page action starts its own conversation.
+        setShowList(false);
+        loadedThread.current = undefined;
+        currentRef.current = null;
+        setCurrentId(null);
+      }
       const threadId = currentRef.current ?? null;
+      const context = explicit ? explicit.context : typedContext.current();
+      const shown = shownContext(context);
+      if (!explicit) setQuote(null);
       setError(null);
       setDraft('');
       const clientMessageId = crypto.randomUUID();
-      setPending((p) => [...p, { clientMessageId, threadId, content: message }]);
+      setPending((p) => [...p, { clientMessageId, threadId, content: message, ...(shown ? { context: shown } : {}) }]);
       const dropPending = () => setPending((p) => p.filter((x) => x.clientMessageId !== clientMessageId));
       try {
-        await follower.send({ threadId: threadId ?? undefined, clientMessageId, message }, (ev, run) => {
+        await follower.send({ threadId: threadId ?? undefined, clientMessageId, message, ...(context.length ? { context } : {}) }, (ev, run) => {
           if (!mounted.current) return;
           putRun(run);
           dropPending();
@@ -228,7 +255,7 @@ export function Workspace({ user, model, api, accounts, onStepUp, onSignOut }: P
           if ((currentRef.current ?? null) === threadId) {
             loadedThread.current = ev.threadId;
             setCurrentId(ev.threadId);
-            const userMessage: ViewMessage = { id: ev.userMessageId, threadId: ev.threadId, role: 'user', content: message, createdAt: run.startedAt };
+            const userMessage: ViewMessage = { id: ev.userMessageId, threadId: ev.threadId, role: 'user', content: message, createdAt: run.startedAt, ...(shown ? { context: shown } : {}) };
             setMessages((list) => (threadId === null ? [userMessage] : [...list.filter((m) => m.id !== userMessage.id), userMessage]));
           }
           void refreshThreads();
@@ -240,6 +267,8 @@ export function Workspace({ user, model, api, accounts, onStepUp, onSignOut }: P
         // Nothing was stored: put the text back so the user can send it again.
         const described = describeError(e, 'Sending');
         setDraft((d) => d || message);
+        const quoted = explicit ? undefined : context.find((c) => c.kind === 'selection');
+        if (quoted) setQuote((q) => q ?? quoted);
         if ((currentRef.current ?? null) === threadId) {
           setError({ ...described, message: `${described.message} Your message was not sent.` });
         }
@@ -247,6 +276,50 @@ export function Workspace({ user, model, api, accounts, onStepUp, onSignOut }: P
     },
     [follower, putRun, refreshThreads],
   );
+
+  // Page actions (context menus, the keyboard command, the toolbar button) left for this window: taken exactly once,
+  // when the panel mounts or when one arrives while it is open.
+  const pageActionDeps = useRef<Parameters<typeof runPageAction>[1] | null>(null);
+  pageActionDeps.current = {
+    read: page.read,
+    decide: (url) => pageCaptureDecision(url),
+    send: (text, context) => send(text, { context, newConversation: true }),
+    quote: (item) => {
+      setQuote(item);
+      document.querySelector<HTMLTextAreaElement>('[data-testid="composer"]')?.focus();
+    },
+    save: (request) => api.createDocument(request),
+    notify: (n) => mounted.current && setPageNotice(n),
+    now: () => new Date(),
+  };
+  useEffect(() => {
+    if (page.windowId === undefined || !follower) return;
+    return watchPendingActions(page.windowId, (action) => {
+      setPageNotice(null);
+      void runPageAction(action, pageActionDeps.current!);
+    });
+  }, [page.windowId, follower]);
+
+  const savePage = useCallback(async () => {
+    const capture = page.capture;
+    if (!capture) return;
+    setSavingPage(true);
+    setPageNotice(null);
+    try {
+      const doc = await api.createDocument({
+        title: capture.title.slice(0, 300),
+        url: capture.url,
+        source: 'page',
+        contentType: 'text/plain',
+        text: capture.fullText.slice(0, 2_000_000),
+      });
+      if (mounted.current) setPageNotice({ kind: 'ok', title: 'Saved to your knowledge base', message: `“${doc.title}” is saved; Deputy can cite it in answers.` });
+    } catch (e) {
+      if (mounted.current) setPageNotice({ kind: 'error', ...describeError(e, 'Saving the page') });
+    } finally {
+      if (mounted.current) setSavingPage(false);
+    }
+  }, [api, page.capture]);
 
   /** Runs `action` for a paused run: one at a time; a failure is shown on that run's card and the run stays paused. */
   const actOnPause = useCallback(
@@ -386,7 +459,13 @@ export function Workspace({ user, model, api, accounts, onStepUp, onSignOut }: P
 
   return (
     <div className="workspace" data-testid="workspace">
-      <Header user={user} model={model} signingOut={signingOut} onSignOut={() => void signOut()} />
+      <Header
+        user={user}
+        model={model}
+        signingOut={signingOut}
+        onSignOut={() => void signOut()}
+        actions={<KnowledgeToggle open={showKnowledge} onToggle={() => setShowKnowledge((s) => !s)} />}
+      />
       <div className="toolbar">
         <button
           type="button"
@@ -447,6 +526,11 @@ export function Workspace({ user, model, api, accounts, onStepUp, onSignOut }: P
             <ActivityView api={api} onCancelled={(a) => void follower?.attach(a.runId)} />
           </div>
         )}
+        {showKnowledge && (
+          <div className="drawer" id="knowledge-drawer" data-testid="knowledge-drawer">
+            <KnowledgeView api={api} />
+          </div>
+        )}
         <MessageList
           interruptActions={interruptActions}
           items={items}
@@ -461,6 +545,9 @@ export function Workspace({ user, model, api, accounts, onStepUp, onSignOut }: P
           onDismiss={() => setError(null)}
         />
       )}
+      {pageNotice && <PageNoticeView notice={pageNotice} onDismiss={() => setPageNotice(null)} />}
+      <PageContextBar ctx={page} onSavePage={() => void savePage()} saving={savingPage} />
+      {quote && <QuotePreview item={quote} onRemove={() => setQuote(null)} />}
       <Composer
         value={draft}
         onChange={setDraft}

@@ -14,6 +14,7 @@
 import { ApiError, type ApiClient, type SequencedRunEvent } from '@/lib/api-client';
 import { AuthError } from '@/lib/auth';
 import { type LocalHistory, titleFrom } from '@/lib/db';
+import { shownContext } from '@/lib/page-capture';
 import type { ChatRequest, RunEvent } from '@/lib/protocol';
 import { applyRunEvent, createRun, isRunActive, type RunView } from './run-state';
 
@@ -126,7 +127,7 @@ export class RunFollower {
           this.following.set(runId, controller);
           const run = createRun({ runId, threadId: event.threadId, userMessageId: event.userMessageId, model: event.model, startedAt });
           this.runs.set(runId, run);
-          await this.enqueue(runId, () => this.storeStart(event, request.message, startedAt, run));
+          await this.enqueue(runId, () => this.storeStart(event, request.message, startedAt, run, request.context));
           await onStarted?.(event, run);
         }
         this.apply(runId, seq, event);
@@ -254,7 +255,7 @@ export class RunFollower {
     this.apply(runId, undefined, event);
   }
 
-  private async storeStart(event: StartedEvent, message: string, startedAt: string, run: RunView): Promise<void> {
+  private async storeStart(event: StartedEvent, message: string, startedAt: string, run: RunView, context?: ChatRequest['context']): Promise<void> {
     const { history } = this.deps;
     const existing = await history.getThread(event.threadId);
     await history.upsertThread({
@@ -263,7 +264,8 @@ export class RunFollower {
       createdAt: existing?.createdAt ?? startedAt,
       updatedAt: existing && existing.updatedAt > startedAt ? existing.updatedAt : startedAt,
     });
-    await history.putMessages([{ id: event.userMessageId, threadId: event.threadId, role: 'user', content: message, createdAt: startedAt }]);
+    const shown = shownContext(context);
+    await history.putMessages([{ id: event.userMessageId, threadId: event.threadId, role: 'user', content: message, createdAt: startedAt, ...(shown ? { context: shown } : {}) }]);
     await history.putRun(run);
   }
 

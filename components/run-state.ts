@@ -7,9 +7,9 @@
  * - `buildTimeline` places runs after the user message that started them, so history reads in order.
  * - the `…Text` helpers put the gate's decisions and argument values into words, as plain text only.
  */
-import type { LocalMessage, RunView as StoredRunView, RunStatus, ToolActivity as StoredToolActivity, ToolState } from '@/lib/db';
+import type { LocalMessage, RunView as StoredRunView, ShownContext, RunStatus, ToolActivity as StoredToolActivity, ToolState } from '@/lib/db';
 import { connectionLabel } from '@/lib/connections';
-import type { ApprovalStatus, GateDecision, RunEvent } from '@/lib/protocol';
+import type { ApprovalStatus, Citation, GateDecision, RunEvent } from '@/lib/protocol';
 
 export type { RunStatus, ToolState };
 
@@ -21,7 +21,9 @@ export interface ToolActivity extends StoredToolActivity {
   /** Set once the call's approval was answered (approval.resolved). */
   approval?: { approvalId: string; status: ApprovalOutcome };
 }
-export type RunPart = { kind: 'message'; id: string; content: string; streaming: boolean } | { kind: 'tool'; call: ToolActivity };
+export type RunPart =
+  | { kind: 'message'; id: string; content: string; streaming: boolean; citations?: Citation[] }
+  | { kind: 'tool'; call: ToolActivity };
 export interface RunView extends Omit<StoredRunView, 'parts'> {
   parts: RunPart[];
 }
@@ -108,11 +110,12 @@ function reduce(run: RunView, event: RunEvent): RunView {
       return { ...run, parts };
     }
     case 'message.completed': {
-      const { id, content } = event.message;
+      const { id, content, citations } = event.message;
+      const part: RunPart = { kind: 'message', id, content, streaming: false, ...(citations?.length ? { citations } : {}) };
       const i = run.parts.findIndex((p) => p.kind === 'message' && p.id === id);
-      if (i < 0) return { ...run, parts: [...run.parts, { kind: 'message', id, content, streaming: false }] };
+      if (i < 0) return { ...run, parts: [...run.parts, part] };
       const parts = run.parts.slice();
-      parts[i] = { kind: 'message', id, content, streaming: false };
+      parts[i] = part;
       return { ...run, parts };
     }
     case 'tool.proposed': {
@@ -215,9 +218,9 @@ export function isRunWorking(run: RunView): boolean {
 // ---- timeline ----
 
 export type TimelineItem =
-  | { kind: 'user'; id: string; content: string; pending?: boolean }
+  | { kind: 'user'; id: string; content: string; pending?: boolean; context?: ShownContext[] }
   /** An answer known only from the stored messages (no run recorded in this browser, e.g. fetched from the server). */
-  | { kind: 'assistant'; id: string; content: string }
+  | { kind: 'assistant'; id: string; content: string; citations?: Citation[] }
   | { kind: 'run'; id: string; run: RunView }
   /** A message sent but not yet accepted by the server: the answer turn shows "working". */
   | { kind: 'waiting'; id: string };
@@ -226,6 +229,7 @@ export interface PendingSend {
   clientMessageId: string;
   threadId: string | null;
   content: string;
+  context?: ShownContext[];
 }
 
 /**
@@ -234,7 +238,7 @@ export interface PendingSend {
  * the end; then messages still being sent.
  */
 export function buildTimeline(
-  messages: Pick<LocalMessage, 'id' | 'role' | 'content' | 'createdAt'>[],
+  messages: (Pick<LocalMessage, 'id' | 'role' | 'content' | 'createdAt'> & Pick<Partial<LocalMessage>, 'citations' | 'context'>)[],
   runs: RunView[],
   pending: PendingSend[] = [],
 ): TimelineItem[] {
@@ -257,10 +261,10 @@ export function buildTimeline(
   for (const m of sorted) {
     if (inRuns.has(m.id)) continue;
     if (m.role === 'assistant') {
-      items.push({ kind: 'assistant', id: m.id, content: m.content });
+      items.push({ kind: 'assistant', id: m.id, content: m.content, ...(m.citations?.length ? { citations: m.citations } : {}) });
       continue;
     }
-    items.push({ kind: 'user', id: m.id, content: m.content });
+    items.push({ kind: 'user', id: m.id, content: m.content, ...(m.context?.length ? { context: m.context } : {}) });
     for (const r of byUserMessage.get(m.id) ?? []) {
       items.push({ kind: 'run', id: r.runId, run: r });
       placed.add(r.runId);
@@ -268,7 +272,7 @@ export function buildTimeline(
   }
   for (const r of sortedRuns) if (!placed.has(r.runId)) items.push({ kind: 'run', id: r.runId, run: r });
   for (const p of pending) {
-    items.push({ kind: 'user', id: p.clientMessageId, content: p.content, pending: true });
+    items.push({ kind: 'user', id: p.clientMessageId, content: p.content, pending: true, ...(p.context?.length ? { context: p.context } : {}) });
     items.push({ kind: 'waiting', id: `waiting-${p.clientMessageId}` });
   }
   return items;

@@ -1,6 +1,12 @@
 import { defineBackground } from 'wxt/utils/define-background';
-import { openPanelOnActionClick } from '../background/side-panel';
+import { handleCommand, handleMenuClick, handleOpen, listenForPageActions, registerContextMenus } from '../background/context-menus';
+import { handleActionClicksOurselves } from '../background/open-panel';
 
 export default defineBackground(() => {
-  void openPanelOnActionClick();
+  void handleActionClicksOurselves();
+  listenForPageActions();
+  void registerContextMenus();
+  // The exact handlers the menu and the command call, reachable from the worker's own console (and e2e tests,
+  // which cannot synthesize a context-menu click). Only this extension's worker can see them.
+  (globalThis as unknown as { deputyPageActions: unknown }).deputyPageActions = { handleMenuClick, handleCommand, handleOpen };
 });

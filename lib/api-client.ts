@@ -9,6 +9,12 @@ import {
   ApprovalList,
   ApprovalView,
   ChatRequest,
+  CreateDocumentRequest,
+  DocumentList,
+  DocumentView,
+  GroupList,
+  ShareList,
+  ShareRequest,
   ResumeRequest,
   Me,
   Problem,
@@ -249,6 +255,20 @@ export interface ApiClient {
   listActivity(): Promise<z.infer<typeof ActivityList>>;
   /** POST /v1/connections/changed: the user connected or disconnected an account (the backend drops cached tokens). */
   connectionsChanged(): Promise<void>;
+  /** POST /v1/documents: saves a page or an uploaded file to the knowledge base; the caller becomes its owner. */
+  createDocument(request: CreateDocumentRequest): Promise<DocumentView>;
+  /** GET /v1/documents: every document the caller may view, with the caller's role on each. */
+  listDocuments(): Promise<z.infer<typeof DocumentList>>;
+  /** DELETE /v1/documents/:id (owners). */
+  deleteDocument(id: string): Promise<void>;
+  /** GET /v1/documents/:id/shares: who else may view or edit it (owners and editors). */
+  listShares(documentId: string): Promise<z.infer<typeof ShareList>>;
+  /** POST /v1/documents/:id/shares: grants a user, a group or the organisation viewer or editor. */
+  share(documentId: string, request: ShareRequest): Promise<void>;
+  /** DELETE /v1/documents/:id/shares: revokes exactly that grant (same body as `share`). */
+  revokeShare(documentId: string, request: ShareRequest): Promise<void>;
+  /** GET /v1/groups: the groups the caller belongs to (whom they can share with as a group). */
+  listGroups(): Promise<z.infer<typeof GroupList>>;
 }
 
 export function createApiClient(options: ApiClientOptions): ApiClient {
@@ -361,6 +381,37 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     },
     async listActivity() {
       return parseJson(await authorized('/v1/activity', { headers: { Accept: 'application/json' } }), ActivityList, 'your activity');
+    },
+    async createDocument(request) {
+      const res = await authorized('/v1/documents', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+        body: JSON.stringify(CreateDocumentRequest.parse(request)),
+      });
+      return parseJson(res, DocumentView, 'the saved document');
+    },
+    async listDocuments() {
+      return parseJson(await authorized('/v1/documents', { headers: { Accept: 'application/json' } }), DocumentList, 'your documents');
+    },
+    async deleteDocument(id) {
+      const res = await authorized(`/v1/documents/${encodeURIComponent(id)}`, { method: 'DELETE' });
+      await res.body?.cancel().catch(() => {});
+    },
+    async listShares(documentId) {
+      const res = await authorized(`/v1/documents/${encodeURIComponent(documentId)}/shares`, { headers: { Accept: 'application/json' } });
+      return parseJson(res, ShareList, 'the list of shares');
+    },
+    share: (documentId, request) => postJson(`/v1/documents/${encodeURIComponent(documentId)}/shares`, ShareRequest.parse(request)),
+    async revokeShare(documentId, request) {
+      const res = await authorized(`/v1/documents/${encodeURIComponent(documentId)}/shares`, {
+        method: 'DELETE',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(ShareRequest.parse(request)),
+      });
+      await res.body?.cancel().catch(() => {});
+    },
+    async listGroups() {
+      return parseJson(await authorized('/v1/groups', { headers: { Accept: 'application/json' } }), GroupList, 'your groups');
     },
   };
   return client;

@@ -20,6 +20,8 @@ export const REGISTERED_DETAIL_TYPES: Record<string, Record<string, readonly str
     slack_message_post: ['channelId', 'text'],
     calendar_event_create: ['title', 'date', 'start', 'durationMinutes', 'attendees', 'location', 'description'],
     github_issue_create: ['repo', 'title', 'body', 'labels'],
+    /** Sent alongside a call whose data goes somewhere the user did not name themselves (the destination rule). */
+    new_destination: ['kind', 'value'],
   },
   [PROJECTS_AUDIENCE]: {
     project_task: ['action', 'projectId', 'title', 'due', 'taskId'],
@@ -50,6 +52,7 @@ const TYPE_TITLES: Record<string, string> = {
   slack_message_post: 'Post a Slack message',
   calendar_event_create: 'Create a calendar event',
   github_issue_create: 'Create a GitHub issue',
+  new_destination: 'A destination you did not name yourself',
   project_task: 'Change a project task',
   project_delete: 'Delete a project',
   project_delete_all: 'Delete all your projects',
@@ -70,6 +73,8 @@ const FIELD_LABELS: Record<string, string> = {
   location: 'Location',
   description: 'Description',
   repo: 'Repository',
+  kind: 'Kind',
+  value: 'Sends to',
   labels: 'Labels',
   action: 'Action',
   projectId: 'Project',

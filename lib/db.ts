@@ -10,7 +10,7 @@
  * Never stores tokens: only thread summaries, message text, and the tool activity the server sent for display.
  */
 import Dexie, { type Table } from 'dexie';
-import type { GateDecision, Interrupt } from './protocol';
+import type { Citation, ContextRef, GateDecision, Interrupt } from './protocol';
 
 /** The run of a thread that has not finished (no run.completed / run.failed seen yet). */
 export interface ActiveRunPointer {
@@ -50,7 +50,7 @@ export interface ToolActivity {
 
 /** What a run showed, in order: the assistant's messages (one per model turn) and its tool calls. */
 export type RunPart =
-  | { kind: 'message'; id: string; content: string; streaming: boolean }
+  | { kind: 'message'; id: string; content: string; streaming: boolean; citations?: Citation[] }
   | { kind: 'tool'; call: ToolActivity };
 
 /** The panel's view of one run, built from its events (see components/run-state.ts). */
@@ -82,6 +82,18 @@ export interface LocalMessage {
   role: 'user' | 'assistant';
   content: string;
   createdAt: string;
+  /**
+   * Assistant answers: the knowledge-base sources they cite. Not indexed, so no schema version is needed: rows
+   * stored before it simply have none.
+   */
+  citations?: Citation[];
+  /** User turns: the page context they carried (what the panel shows of it; not indexed either). */
+  context?: ShownContext[];
+}
+
+/** A context item as a user turn shows it: its provenance, and for selections the start of the quoted text. */
+export interface ShownContext extends ContextRef {
+  quote?: string;
 }
 
 export class DeputyDb extends Dexie {

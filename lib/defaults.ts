@@ -53,3 +53,9 @@ export const MFA_ACR = 'http://schemas.openid.net/pape/policies/2007/06/multi-fa
 
 /** OpenID CIBA's grant type, which the backend polls with. */
 export const CIBA_GRANT = 'urn:openid:params:grant-type:ciba';
+
+/** Firefox add-on id (`browser_specific_settings.gecko.id`); keeps Firefox's identity redirect URL stable. */
+export const FIREFOX_EXTENSION_ID = 'deputy@deputy-extension.dev';
+
+/** What Firefox's `identity.getRedirectURL()` answers for FIREFOX_EXTENSION_ID: `https://<sha1 hex of the id>.extensions.allizom.org/`. */
+export const FIREFOX_REDIRECT_URI = 'https://2d4d8682fe36bac9dec821407bab053b61ba1c22.extensions.allizom.org/';

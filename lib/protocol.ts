@@ -114,7 +114,12 @@ export const ThreadDetail = z.object({ thread: ThreadSummary, messages: z.array(
 export const GateDecision = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('allow') }),
   z.object({ kind: z.literal('need_connection'), connection: z.string(), scopes: z.array(z.string()), reason: z.string() }),
-  z.object({ kind: z.literal('need_approval'), reason: z.string() }),
+  z.object({
+    kind: z.literal('need_approval'),
+    reason: z.string(),
+    /** Destinations the call sends data to that the user did not name in their own words (nor has as contacts). */
+    newDestinations: z.array(z.object({ kind: z.enum(['email', 'slack_channel', 'github_repo']), value: z.string() })).optional(),
+  }),
   z.object({ kind: z.literal('need_step_up'), acrValues: z.string(), maxAgeSeconds: z.number(), reason: z.string() }),
   z.object({ kind: z.literal('deny'), code: z.string(), reason: z.string() }),
 ]);
@@ -300,3 +305,13 @@ export type ShareRequest = z.infer<typeof ShareRequest>;
 export const ShareView = z.object({ subject: ShareSubject, relation: z.enum(['owner', 'viewer', 'editor']), label: z.string() });
 /** GET /v1/documents/:id/shares (owners and editors only). */
 export const ShareList = z.object({ shares: z.array(ShareView) });
+
+/** POST /v1/folders: a folder; documents saved into it (and sub-folders) inherit whoever may view or edit it. */
+export const CreateFolderRequest = z.strictObject({ name: z.string().trim().min(1, 'name is empty').max(200), parentId: Id.optional() });
+export type CreateFolderRequest = z.infer<typeof CreateFolderRequest>;
+export const FolderView = z.object({ id: Id, name: z.string(), parentId: Id.optional(), createdAt: z.string(), role: DocumentRole });
+export type FolderView = z.infer<typeof FolderView>;
+/** GET /v1/folders: every folder the caller may view. */
+export const FolderList = z.object({ folders: z.array(FolderView) });
+/** GET /v1/groups: the groups the caller belongs to (whom they can share with as a group). */
+export const GroupList = z.object({ groups: z.array(z.object({ id: z.string() })) });

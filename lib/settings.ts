@@ -1,16 +1,17 @@
 /**
  * Extension settings, resolved from layers (first layer that has a valid value wins):
  *
- *   1. user     — `browser.storage.local` key `settings` (the demo and e2e set it from the service worker)
- *   2. build    — `import.meta.env.WXT_BACKEND_URL` baked in at build time
- *   3. default  — lib/defaults.ts
+ *   1. managed  — the organization's policy (`storage.managed`, lib/managed-policy.ts); a present key is forced
+ *   2. user     — `browser.storage.local` key `settings` (the demo and e2e set it from the service worker)
+ *   3. build    — `import.meta.env.WXT_BACKEND_URL` baked in at build time
+ *   4. default  — lib/defaults.ts
  *
- * A managed (enterprise policy, `storage.managed`) layer slots in ahead of `user` later: it is one more
- * `SettingsLayer` in `defaultLayers()`, and `sources` tells the UI which values are locked.
+ * `sources` tells the UI which values are locked (source `managed`).
  */
 import { browser } from 'wxt/browser';
 import { z } from 'zod';
 import { DEFAULT_BACKEND_URL } from './defaults';
+import { BOOT_MANAGED_TIMEOUT_MS, ManagedPolicyError, readManagedPolicy } from './managed-policy';
 
 /** An http(s) URL without a trailing slash, path kept (a backend may live under a prefix). */
 const HttpUrl = z
@@ -29,6 +30,8 @@ export type LayerName = 'managed' | 'user' | 'build' | 'default';
 
 export interface SettingsLayer {
   name: LayerName;
+  /** A present key is forced (even empty): it never falls through to a lower layer; an invalid value is an error. */
+  forced?: boolean;
   /** Raw, unvalidated values; fields that do not validate are ignored (and reported), never fatal. */
   read(): Promise<Record<string, unknown> | undefined>;
 }
@@ -43,6 +46,16 @@ export interface ResolvedSettings {
 
 /** The storage.local key the user layer lives under. */
 export const SETTINGS_STORAGE_KEY = 'settings';
+
+/** The organization's policy (lib/managed-policy.ts): wins over everything, present keys are forced. */
+export const managedLayer: SettingsLayer = {
+  name: 'managed',
+  forced: true,
+  async read() {
+    const policy = await readManagedPolicy({ timeoutMs: BOOT_MANAGED_TIMEOUT_MS });
+    return 'backendUrl' in policy.raw ? { backendUrl: policy.raw.backendUrl } : undefined;
+  },
+};
 
 export const userLayer: SettingsLayer = {
   name: 'user',
@@ -69,7 +82,7 @@ export const defaultLayer: SettingsLayer = {
 };
 
 export function defaultLayers(): SettingsLayer[] {
-  return [userLayer, buildLayer, defaultLayer];
+  return [managedLayer, userLayer, buildLayer, defaultLayer];
 }
 
 const fieldSchemas = Settings.shape;
@@ -92,6 +105,10 @@ export async function loadSettings(layers: SettingsLayer[] = defaultLayers()): P
   for (const key of Object.keys(fieldSchemas) as SettingKey[]) {
     for (let i = 0; i < layers.length; i++) {
       const raw = values[i]?.[key];
+      if (layers[i].forced && raw !== undefined) {
+        const forced = fieldSchemas[key].safeParse(raw);
+        if (!forced.success) throw new ManagedPolicyError(key, forced.error.issues[0]?.message ?? 'invalid value');
+      }
       if (raw === undefined || raw === null || raw === '') continue;
       const parsed = fieldSchemas[key].safeParse(raw);
       if (!parsed.success) {
@@ -109,10 +126,10 @@ export async function loadSettings(layers: SettingsLayer[] = defaultLayers()): P
   return { settings: complete.data, sources: sources as Record<SettingKey, LayerName>, problems };
 }
 
-/** Calls `onChange` when the stored (user) settings change. Returns an unsubscribe function. */
+/** Calls `onChange` when the stored (user) settings or the organization's policy change. Returns an unsubscribe function. */
 export function watchSettings(onChange: () => void): () => void {
   const listener = (changes: Record<string, unknown>, area: string) => {
-    if (area === 'local' && SETTINGS_STORAGE_KEY in changes) onChange();
+    if ((area === 'local' && SETTINGS_STORAGE_KEY in changes) || area === 'managed') onChange();
   };
   browser.storage.onChanged.addListener(listener);
   return () => browser.storage.onChanged.removeListener(listener);

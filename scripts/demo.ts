@@ -13,6 +13,7 @@ import { FREE_PORTS, startStack, type RunningStack } from '../backend/src/stack'
 import { currentTotp } from '../backend/emulators/idp/totp';
 import { launchWithExtension, type ExtensionSession } from '../test/helpers/browser';
 import { answerOnDevice, openApprovalsPage, stepUpFromCard } from '../test/helpers/trusted-device';
+import { ragScenario } from './demo/rag';
 import {
   answerConsent,
   ask,
@@ -210,6 +211,8 @@ scenarios.approval = async (d) => {
   });
   await d.shot(panel, '08-activity');
 };
+
+scenarios.rag = ragScenario;
 
 const { values } = parseArgs({ options: { scenario: { type: 'string', default: 'chat' }, out: { type: 'string', default: 'demo-output' } } });
 const scenario = values.scenario!;

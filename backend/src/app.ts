@@ -14,6 +14,9 @@ import type { BackendConfig } from './config';
 import { ApiError, notFound, problem, validationError } from './http/problem';
 import type { RunStore } from './store/runs';
 import type { ThreadStore } from './store/threads';
+import { touchUserProfile } from './knowledge/directory';
+import type { KnowledgeBase } from './knowledge/knowledge-base';
+import { knowledgeRoutes } from './knowledge/routes';
 
 export interface AppDeps {
   config: BackendConfig;
@@ -24,6 +27,8 @@ export interface AppDeps {
   tokenVault?: TokenVaultClient;
   approvals?: ApprovalStore;
   audit?: AuditLog;
+  /** The knowledge base (when FGA is configured): /v1/documents, /v1/folders, /v1/groups. */
+  knowledge?: KnowledgeBase;
   log?: (line: string) => void;
 }
 
@@ -80,7 +85,7 @@ export function createApp(deps: AppDeps) {
     const { sub } = c.get('user');
     const now = Date.now();
     if ((touched.get(sub) ?? 0) < now - 300_000) {
-      await threads.touchUser({ sub });
+      await touchUserProfile(threads, c.get('user'), c.get('accessToken'), config.auth.issuer);
       touched.set(sub, now);
       if (touched.size > 100_000) touched.clear();
     }
@@ -171,6 +176,7 @@ export function createApp(deps: AppDeps) {
     });
   }
 
+  if (deps.knowledge) api.route('/', knowledgeRoutes(deps.knowledge));
   app.route('/v1', api);
   return app;
 }

@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { parseToolPolicy, type ToolPolicy } from './agent/tool-policy';
 import {
   DEFAULT_API_AUDIENCE,
   DEFAULT_API_SCOPES,
@@ -43,6 +44,23 @@ const Env = z.object({
   APPROVAL_EXPIRY_SECONDS: z.coerce.number().int().min(10).max(300).default(300),
   /** Comma-separated extra origins allowed by CORS (the pinned extension origin is always allowed). */
   ALLOWED_ORIGINS: z.string().default(''),
+  /** The organization's tool policy (agent/tool-policy.ts); the same values as the extension's managed policy. */
+  DEPUTY_ALLOWED_TOOLS: z.string().optional(),
+  DEPUTY_ALLOWED_CONNECTIONS: z.string().optional(),
+  DEPUTY_APPROVAL_TIERS: z.string().optional(),
+  /** OpenFGA or Auth0 FGA (unset: the stack starts the FGA emulator). */
+  FGA_API_URL: z.string().url().optional(),
+  FGA_STORE_ID: z.string().optional(),
+  FGA_MODEL_ID: z.string().optional(),
+  FGA_API_TOKEN: z.string().optional(),
+  FGA_CLIENT_ID: z.string().optional(),
+  FGA_CLIENT_SECRET: z.string().optional(),
+  FGA_API_TOKEN_ISSUER: z.string().optional(),
+  FGA_API_AUDIENCE: z.string().optional(),
+  /** Retrieval fails closed when FGA has not answered within this time. */
+  FGA_TIMEOUT_MS: z.coerce.number().int().min(50).max(30_000).default(2_000),
+  /** OpenAI embeddings model (with OPENAI_API_KEY); unset: the deterministic offline embedder. */
+  EMBEDDINGS_MODEL: z.string().optional(),
 });
 
 export interface BackendConfig {
@@ -66,6 +84,20 @@ export interface BackendConfig {
   databaseUrl?: string;
   allowedOrigins: string[];
   approvals: { requestedExpirySeconds: number };
+  toolPolicy: ToolPolicy;
+  /** Authorization for the knowledge base; `apiUrl` undefined until the stack starts the emulator. */
+  fga: FgaSettings;
+  /** `model` undefined: the offline embedder. */
+  embeddings: { model?: string; apiKey?: string; baseURL?: string };
+}
+
+export interface FgaSettings {
+  apiUrl?: string;
+  storeId?: string;
+  modelId?: string;
+  apiToken?: string;
+  clientCredentials?: { clientId: string; clientSecret: string; apiTokenIssuer: string; apiAudience: string };
+  timeoutMs: number;
 }
 
 /** `tenant.auth0.com` → `https://tenant.auth0.com`; a URL with a scheme is kept as it is (minus trailing slashes). */
@@ -112,7 +144,24 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     databaseUrl: e.DATABASE_URL,
     approvals: { requestedExpirySeconds: e.APPROVAL_EXPIRY_SECONDS },
+    toolPolicy: parseToolPolicy(e),
     allowedOrigins: [EXTENSION_ORIGIN, ...e.ALLOWED_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean)],
+    fga: {
+      apiUrl: e.FGA_API_URL?.replace(/\/+$/, ''),
+      storeId: e.FGA_STORE_ID,
+      modelId: e.FGA_MODEL_ID,
+      apiToken: e.FGA_API_TOKEN,
+      clientCredentials:
+        e.FGA_CLIENT_ID && e.FGA_CLIENT_SECRET && e.FGA_API_TOKEN_ISSUER && e.FGA_API_AUDIENCE
+          ? { clientId: e.FGA_CLIENT_ID, clientSecret: e.FGA_CLIENT_SECRET, apiTokenIssuer: e.FGA_API_TOKEN_ISSUER, apiAudience: e.FGA_API_AUDIENCE }
+          : undefined,
+      timeoutMs: e.FGA_TIMEOUT_MS,
+    },
+    // Real OpenAI (a key, no other server) or an explicitly named model; otherwise the offline embedder.
+    embeddings:
+      e.EMBEDDINGS_MODEL || (e.OPENAI_API_KEY && !e.OPENAI_BASE_URL)
+        ? { model: e.EMBEDDINGS_MODEL ?? 'text-embedding-3-small', apiKey: e.OPENAI_API_KEY ?? 'offline', baseURL: e.OPENAI_BASE_URL }
+        : {},
   };
 }
 

@@ -17,6 +17,9 @@ import { TokenVaultClient } from './agent/token-vault';
 import { ApprovalService } from './agent/approvals';
 import { CibaClient } from './agent/ciba-client';
 import { ApprovalStore, AuditLog } from './store/approvals';
+import { startKnowledge } from './knowledge';
+import { applyToolPolicy } from './agent/tool-policy';
+import { DEFAULT_LIMITS } from './agent/policy-gate';
 
 export interface RunningBackend {
   url: string;
@@ -40,6 +43,7 @@ export async function startBackend(config: BackendConfig, log: (line: string) =>
   const tokenVault = config.auth.backendClientSecret
     ? new TokenVaultClient({ tokenUrl: `${config.auth.issuer}oauth/token`, clientId: config.auth.backendClientId, clientSecret: config.auth.backendClientSecret })
     : undefined;
+  const knowledge = config.fga.apiUrl ? await startKnowledge(store.db, config, log) : undefined;
   const approvalStore = new ApprovalStore(store.db);
   const audit = new AuditLog(store.db);
   const approvals = config.auth.backendClientSecret
@@ -56,7 +60,8 @@ export async function startBackend(config: BackendConfig, log: (line: string) =>
     runs: runStore,
     model: createModelClient(config.model),
     modelName: config.model.name,
-    tools: [...projectTools(config.projectsApiUrl), ...thirdPartyTools(config.providers)],
+    tools: allowedTools([...projectTools(config.projectsApiUrl), ...thirdPartyTools(config.providers), ...(knowledge?.tools ?? [])], config, log),
+    limits: { ...DEFAULT_LIMITS, approvalTiers: config.toolPolicy.approvalTiers },
     resourceTokens,
     tokenVault,
     approvals,
@@ -65,7 +70,7 @@ export async function startBackend(config: BackendConfig, log: (line: string) =>
     log,
   });
   approvals?.start();
-  const app = createApp({ config, verify, threads, runStore, runs, tokenVault, approvals: approvalStore, audit, log });
+  const app = createApp({ config, verify, threads, runStore, runs, tokenVault, approvals: approvalStore, audit, knowledge: knowledge?.kb, log });
 
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
@@ -84,4 +89,11 @@ export async function startBackend(config: BackendConfig, log: (line: string) =>
       await store.close();
     },
   };
+}
+
+/** The organization's tool policy (DEPUTY_ALLOWED_TOOLS / DEPUTY_ALLOWED_CONNECTIONS) applied to the declared tools. */
+function allowedTools<T extends { name: string; connection?: { name: string } }>(all: T[], config: BackendConfig, log: (line: string) => void): T[] {
+  const { tools, unknownNames } = applyToolPolicy(all, config.toolPolicy);
+  if (unknownNames.length) log(`DEPUTY_ALLOWED_TOOLS names tools that do not exist: ${unknownNames.join(', ')}`);
+  return tools;
 }

@@ -11,13 +11,15 @@ import { emulatedUpstreams, type UpstreamProvider } from '../emulators/idp/upstr
 import { startProviders } from '../emulators/providers/server';
 import { startModelServer } from '../emulators/model/server';
 import { startProjectsApi } from '../emulators/projects/server';
-import { loadConfig } from './config';
+import { type BackendConfig, loadConfig } from './config';
+import { startFgaServer } from '../emulators/fga/server';
+import { connectFga, seedDemoOrganisation } from './knowledge/fga-setup';
 import { startBackend } from './server';
 
 export interface StackOptions {
   dataDir: string;
   /** 0 = a free port. Defaults: the well-known local ports. */
-  ports?: { backend?: number; idp?: number; model?: number; projects?: number; providers?: number };
+  ports?: { backend?: number; idp?: number; model?: number; projects?: number; providers?: number; fga?: number };
   /** Lifetime of the provider emulator's access tokens (default 3600 s). */
   providerTokenTtlSeconds?: number;
   accessTokenTtlSeconds?: number;
@@ -36,6 +38,9 @@ export interface RunningStack {
   projectsUrl: string | undefined;
   /** The Google/Slack/GitHub emulator (with the IdP emulator only). */
   providersUrl: string | undefined;
+  /** The FGA the backend uses (the emulator unless FGA_API_URL is set) and its store. */
+  fgaUrl: string;
+  fgaStoreId: string;
   users: DemoUser[];
   /** The IdP emulator's confidential backend client secret (Token Vault, CIBA). */
   backendClientSecret?: string;
@@ -45,7 +50,7 @@ export interface RunningStack {
 }
 
 /** Every server on a free port (tests, demos, benchmarks). */
-export const FREE_PORTS = { backend: 0, idp: 0, model: 0, projects: 0, providers: 0 } as const;
+export const FREE_PORTS = { backend: 0, idp: 0, model: 0, projects: 0, providers: 0, fga: 0 } as const;
 
 export async function startStack(opts: StackOptions): Promise<RunningStack> {
   const env = opts.env ?? {};
@@ -108,6 +113,8 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
       projectsUrl = projects.url;
     }
 
+    const fga = await startKnowledgeAuthorization(config, users, opts.ports?.fga ?? DEFAULT_FGA_PORT, closers);
+
     const backend = await startBackend(config, log);
     closers.push(backend.close);
     return {
@@ -116,6 +123,8 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
       modelUrl,
       projectsUrl,
       providersUrl,
+      fgaUrl: fga.url,
+      fgaStoreId: fga.storeId,
       users,
       backendClientSecret,
       totpSecrets,
@@ -125,6 +134,26 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
     await closeAll(closers);
     throw err;
   }
+}
+
+const DEFAULT_FGA_PORT = 8792;
+
+/**
+ * FGA for the knowledge base: the OpenFGA-compatible emulator (data in `${dataDir}/fga`) unless FGA_API_URL points
+ * at OpenFGA or Auth0 FGA; then the store and model (`ensureFgaStore`), and - with the IdP emulator's demo users -
+ * the demo organisation (demo data, not product logic).
+ */
+async function startKnowledgeAuthorization(config: BackendConfig, users: DemoUser[], port: number, closers: Array<() => Promise<void>>) {
+  if (!config.fga.apiUrl) {
+    const server = await startFgaServer({ port, dataDir: path.join(config.dataDir, 'fga') });
+    closers.push(server.close);
+    config.fga.apiUrl = server.url;
+  }
+  const { fga, info } = await connectFga({ ...config.fga, apiUrl: config.fga.apiUrl });
+  config.fga.storeId = info.storeId;
+  config.fga.modelId = info.modelId;
+  if (users.length) await seedDemoOrganisation(fga, users);
+  return { url: config.fga.apiUrl, storeId: info.storeId };
 }
 
 async function closeAll(closers: Array<() => Promise<void>>) {

@@ -10,6 +10,7 @@ import { ConnectedAccountsClient } from '@/lib/connected-accounts';
 import { browser } from 'wxt/browser';
 import type { PublicConfig } from '@/lib/protocol';
 import { loadSettings, watchSettings } from '@/lib/settings';
+import { applyManagedAuth, BOOT_MANAGED_TIMEOUT_MS, readManagedPolicy } from '@/lib/managed-policy';
 
 interface Ready {
   backendUrl: string;
@@ -23,7 +24,8 @@ type Boot = { phase: 'loading' } | { phase: 'error'; backendUrl?: string; error:
 
 async function boot(): Promise<Ready> {
   const { settings } = await loadSettings();
-  const config = await fetchPublicConfig(settings.backendUrl);
+  // The organization's forced tenant, client and audience win over what the backend announces.
+  const config = applyManagedAuth(await fetchPublicConfig(settings.backendUrl), await readManagedPolicy({ timeoutMs: BOOT_MANAGED_TIMEOUT_MS }));
   const auth = new DeputyAuth(config.auth);
   const api = createApiClient({ baseUrl: settings.backendUrl, getAccessToken: (o) => auth.getAccessToken(o) });
   const accounts = new ConnectedAccountsClient({

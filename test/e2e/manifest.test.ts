@@ -11,7 +11,19 @@ describe('built manifest', () => {
     expect(manifest.host_permissions ?? []).toEqual([]);
     expect(manifest.optional_host_permissions ?? []).toEqual([]);
     expect(JSON.stringify(manifest)).not.toContain('<all_urls>');
-    expect([...manifest.permissions].sort()).toEqual(['identity', 'sidePanel', 'storage']);
+    // Each one is justified in docs/permissions.md (checked for both browsers by release-manifests.test.ts).
+    expect([...manifest.permissions].sort()).toEqual(['activeTab', 'contextMenus', 'identity', 'scripting', 'sidePanel', 'storage']);
+  });
+
+  it('X1 reads pages only through activeTab: no content script, no tabs or host permission, one keyboard command', () => {
+    expect(manifest.content_scripts).toBeUndefined();
+    expect(manifest.permissions).not.toContain('tabs');
+    expect(manifest.permissions).not.toContain('webNavigation');
+    expect(Object.keys(manifest.commands ?? {})).toEqual(['open-deputy']);
+    expect(manifest.commands['open-deputy'].suggested_key.default).toBe('Alt+Shift+D');
+    // The capture script is packaged but never declared: it runs only through scripting.executeScript.
+    expect(fs.existsSync(path.join(DEFAULT_EXTENSION_PATH, 'page-capture.js'))).toBe(true);
+    expect(JSON.stringify(manifest)).not.toContain('page-capture');
   });
 
   it('X1 locks externally_connectable and exposes no web-accessible resources', () => {

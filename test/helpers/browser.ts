@@ -19,6 +19,8 @@ export interface LaunchOptions {
   headless?: boolean;
   /** Side panel viewport. Default 400 x 760 (a typical side panel). */
   viewport?: { width: number; height: number };
+  /** More Chromium switches (e.g. the page-action tests click the toolbar button through CDP). */
+  extraArgs?: string[];
 }
 
 export interface ExtensionSession {
@@ -55,6 +57,7 @@ export async function launchWithExtension(options: LaunchOptions): Promise<Exten
       '--disable-component-update',
       '--disable-sync',
       '--no-first-run',
+      ...(options.extraArgs ?? []),
     ],
   });
   // Functions passed to page.evaluate from code run by tsx carry esbuild's `__name(...)` wrappers (keepNames);

@@ -38,6 +38,7 @@ const contract: Record<string, { connection: string; scope: string; tier: string
   post_slack_message: { connection: 'sign-in-with-slack', scope: S.chatWrite, tier: 'high', sideEffect: true, untrusted: false, type: 'slack_message_post', args: { channelId: 'C01SECURITY', text: 'Moved to 10:00.' } },
   list_github_repos: { connection: 'github', scope: 'repo', tier: 'read', sideEffect: false, untrusted: false, type: 'github_repo_read', args: {} },
   list_github_issues: { connection: 'github', scope: 'repo', tier: 'read', sideEffect: false, untrusted: true, type: 'github_repo_read', args: { repo: 'alice-anders/deputy', state: 'all' } },
+  read_github_issue: { connection: 'github', scope: 'repo', tier: 'read', sideEffect: false, untrusted: true, type: 'github_repo_read', args: { repo: 'acme/website', number: 12 } },
   create_github_issue: {
     connection: 'github',
     scope: 'repo',

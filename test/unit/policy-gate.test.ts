@@ -147,3 +147,41 @@ describe('binding messages (D7)', () => {
     expect(toBindingMessage('Pay\u202E 0001 \u200Bto bob')).toBe('Pay 0001 to bob');
   });
 });
+
+describe('policy gate: the destination rule', () => {
+  const attacker = [{ kind: 'email' as const, value: 'exfil@attacker.example' }];
+  const cases = [...everyCase()].filter((c) => c.scopesOk && ['none-needed', 'connected'].includes(c.conn) && c.approval !== 'mismatch' && c.auth === 'mfa-fresh');
+
+  it('a side effect that sends data somewhere the user did not name never runs without an approval, whatever its tier and the context', () => {
+    for (const c of cases.filter((c) => c.sideEffect)) {
+      const d = decide({ ...build(c), unnamedDestinations: attacker });
+      if (c.approval === 'match') expect(d).toEqual({ kind: 'allow' });
+      else expect(d).toMatchObject({ kind: 'need_approval', newDestinations: attacker });
+    }
+  });
+
+  it('the approval request names the new destination in its reason', () => {
+    const d = decide({ ...build({ tier: 'write', sideEffect: true, scopesOk: true, conn: 'connected', untrusted: false, approval: 'none', auth: 'plain' }), unnamedDestinations: attacker });
+    expect(d.kind === 'need_approval' && d.reason).toMatch(/exfil@attacker\.example.*did not name/);
+  });
+
+  it('no approval fatigue: a clean write to destinations the user named runs at once, and a high-risk one asks exactly once (no new-destination flag)', () => {
+    const write = build({ tier: 'write', sideEffect: true, scopesOk: true, conn: 'connected', untrusted: false, approval: 'none', auth: 'plain' });
+    expect(decide({ ...write, unnamedDestinations: [] })).toEqual({ kind: 'allow' });
+    const high = build({ tier: 'high', sideEffect: true, scopesOk: true, conn: 'connected', untrusted: false, approval: 'none', auth: 'plain' });
+    const d = decide({ ...high, unnamedDestinations: [] });
+    expect(d.kind).toBe('need_approval');
+    expect(d).not.toHaveProperty('newDestinations');
+  });
+
+  it('read-only tools have no destinations to check', () => {
+    const read = build({ tier: 'read', sideEffect: false, scopesOk: true, conn: 'connected', untrusted: true, approval: 'none', auth: 'plain' });
+    expect(decide({ ...read, unnamedDestinations: attacker })).toEqual({ kind: 'allow' });
+  });
+
+  it('refusals and budgets still apply to new-destination approvals (D4, G4)', () => {
+    const write = { ...build({ tier: 'write', sideEffect: true, scopesOk: true, conn: 'connected', untrusted: false, approval: 'none', auth: 'plain' }), unnamedDestinations: attacker };
+    expect(decide({ ...write, run: { ...write.run, approvalsRefused: 1 } })).toMatchObject({ kind: 'deny', code: 'approval_refused_before' });
+    expect(decide({ ...write, run: { ...write.run, approvalsRequested: DEFAULT_LIMITS.approvalsPerRun } })).toMatchObject({ kind: 'deny', code: 'approval_limit' });
+  });
+});

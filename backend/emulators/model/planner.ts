@@ -51,6 +51,8 @@ import {
   withoutQuoted,
   words,
 } from './conversation';
+import { answerFromPage, PAGE_CONTEXT_TOOL } from './page-reading';
+import { planKnowledgeQuestion } from './knowledge-questions';
 import { addressesFor, referencedAnswer, referencePhrase } from './references';
 import { relativeDates, todayFrom } from './relative-dates';
 import { writeAnswer, writeCannotDo, writeStuck } from './reply-writer';
@@ -529,10 +531,18 @@ export function planFor(instruction: string, input: PlanInput): Plan {
   const forced = typeof toolChoice === 'object' ? tools.find((t) => t.name === toolChoice.function.name) : undefined;
   const answered = (text: string): Plan => (toolChoice === 'required' || forced ? mustCall(ctx, forced) : { kind: 'answer', text });
 
+  // "What does my knowledge base say about X?": search it, then answer only from what came back.
+  const kb = !forced && toolChoice !== 'required' ? planKnowledgeQuestion(instruction, tools, done) : undefined;
+  if (kb) return kb;
   if (done.length >= MAX_CALLS_PER_TURN && !forced && toolChoice !== 'required') {
     return { kind: 'answer', text: writeAnswer({ req, tool: undefined, calls: done, knowledge, tools: offered }) };
   }
   const tool = forced ?? chooseTool(req, tools, knowledge);
+  // Page context attached to this turn, and a request about it ("summarize this page"): answered from the page alone.
+  if ((!tool || req.chatOnly) && !req.explicitTool && done.some((c) => c.name === PAGE_CONTEXT_TOOL)) {
+    const fromPage = answerFromPage(req.text, done);
+    if (fromPage) return answered(fromPage);
+  }
   if (!tool) {
     if (done.some((c) => c.result)) return answered(writeAnswer({ req, tool: undefined, calls: done, knowledge, tools: offered }));
     if (toolChoice === 'required') return mustCall(ctx, undefined);

@@ -153,7 +153,12 @@ export async function startModelServer(opts: ModelServerOptions): Promise<Runnin
       return;
     }
     if (req.method === 'GET' && url.pathname.startsWith('/v1/models/')) {
-      const id = decodeURIComponent(url.pathname.slice('/v1/models/'.length));
+      let id: string;
+      try {
+        id = decodeURIComponent(url.pathname.slice('/v1/models/'.length));
+      } catch {
+        return openAiError(res, 400, 'The model id is not a valid percent-encoded string.', 'invalid_request', 'model');
+      }
       if (!OFFLINE_MODELS.includes(id)) return openAiError(res, 404, `The model \`${id}\` does not exist or you do not have access to it.`, 'model_not_found', 'model');
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(modelObject(id)));

@@ -162,6 +162,8 @@ export function gmailRoutes(oauth: OAuthServer, mailboxes: Mailboxes, state: Pro
     } catch {
       return googleError(c, 400, 'Invalid JSON payload received.');
     }
+    // `null`, an array or a string is valid JSON but not a message resource.
+    if (!body || typeof body !== 'object' || Array.isArray(body)) return googleError(c, 400, 'Invalid JSON payload received. Expected an object.');
     if (typeof body.raw !== 'string' || !body.raw) return googleError(c, 400, "'raw' RFC822 payload message string or uploading message via /upload/* URL required");
     const parsed = parseMessage(Buffer.from(body.raw, 'base64').toString('utf8'));
     const list = (name: 'To' | 'Cc' | 'Bcc'): Address[] | undefined => {

@@ -7,11 +7,12 @@ import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { serve } from '@hono/node-server';
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { GithubData } from './github-data';
 import { githubApp } from './github';
 import { googleApps } from './google';
+import { googleError } from './google-api';
 import { type Account, OAuthServer } from './oauth';
 import { seedWorld } from './seed';
 import { slackApp } from './slack';
@@ -59,6 +60,16 @@ function apiOf(p: string): ProviderId | undefined {
   return undefined;
 }
 
+/** A 413 in the shape of the provider whose path it is. */
+function tooLarge(c: Context): Response {
+  const message = 'The request body is larger than 10 MB.';
+  const provider = apiOf(c.req.path);
+  if (provider === 'google') return googleError(c, 413, message, { reason: 'uploadTooLarge' });
+  if (provider === 'slack' || c.req.path.startsWith('/slack/api/')) return c.json({ ok: false, error: 'request_too_large' }, 413);
+  if (provider === 'github') return c.json({ message, documentation_url: 'https://docs.github.com/rest' }, 413);
+  return c.json({ error: 'invalid_request', error_description: message }, 413);
+}
+
 function createProvidersApp(opts: ProvidersOptions, state: ProviderState) {
   const accounts: Account[] = opts.accounts.map((a) => ({ email: a.email, name: a.name }));
   const clients = opts.oauthClients.map((c) => ({ ...c, name: c.name ?? DEFAULT_CLIENT_NAME }));
@@ -69,7 +80,8 @@ function createProvidersApp(opts: ProvidersOptions, state: ProviderState) {
   const app = new Hono();
   app.onError((_err, c) => c.json({ error: 'internal_error', message: 'The emulator could not process this request.' }, 500));
   app.notFound((c) => c.text('Not Found', 404));
-  app.use('*', bodyLimit({ maxSize: 10 * 1024 * 1024 }));
+  // Too large is the caller's mistake (413), not the emulator's (the default would throw into onError: 500).
+  app.use('*', bodyLimit({ maxSize: 10 * 1024 * 1024, onError: tooLarge }));
   app.use('*', async (c, next) => {
     await next();
     const provider = apiOf(c.req.path);

@@ -6,12 +6,12 @@
 import { connectionLabel } from '../../../lib/connections';
 import { MFA_ACR } from '../../../lib/defaults';
 import { freshMfa } from '../auth/step-up';
-import type { RiskTier } from './tool-declaration';
+import type { Destination, RiskTier } from './tool-declaration';
 
 export type Decision =
   | { kind: 'allow' }
   | { kind: 'need_connection'; connection: string; scopes: string[]; reason: string }
-  | { kind: 'need_approval'; reason: string }
+  | { kind: 'need_approval'; reason: string; newDestinations?: Destination[] }
   | { kind: 'need_step_up'; acrValues: string; maxAgeSeconds: number; reason: string }
   | { kind: 'deny'; code: DenyCode; reason: string };
 
@@ -35,6 +35,8 @@ export interface GateLimits {
   approvalsPerUserPerHour: number;
   /** How recent a multi-factor login must be for `critical` tools. */
   stepUpMaxAgeSeconds: number;
+  /** Tiers the organization also requires approval for (DEPUTY_APPROVAL_TIERS, agent/tool-policy.ts). */
+  approvalTiers?: RiskTier[];
 }
 
 export const DEFAULT_LIMITS: GateLimits = {
@@ -65,6 +67,11 @@ export interface GateInput {
   connection?: { connected: boolean; grantedScopes: string[] };
   /** An approval the user gave for exactly this call (same tool, byte-identical arguments), if any. */
   approval?: { status: 'approved'; argumentsMatch: boolean };
+  /**
+   * Where the call sends data that the user neither named in their own words nor has as contacts (see
+   * destinations.ts). Any such destination makes the call need the user's explicit approval, whatever its tier.
+   */
+  unnamedDestinations?: Destination[];
   nowSeconds: number;
   limits?: GateLimits;
 }
@@ -119,8 +126,13 @@ export function decide(input: GateInput): Decision {
     return deny('approval_mismatch', 'The approved action differs from the one about to run, so it was not run.');
   }
 
+  const newDestinations = tool.sideEffect ? (input.unnamedDestinations ?? []) : [];
   const needsApproval =
-    tool.tier === 'high' || tool.tier === 'critical' || (tool.sideEffect && run.untrustedContentPresent);
+    tool.tier === 'high' ||
+    tool.tier === 'critical' ||
+    (tool.sideEffect && run.untrustedContentPresent) ||
+    newDestinations.length > 0 ||
+    (limits.approvalTiers ?? []).includes(tool.tier);
   if (!needsApproval) return { kind: 'allow' };
 
   if (input.approval) return { kind: 'allow' };
@@ -133,13 +145,17 @@ export function decide(input: GateInput): Decision {
   if (input.userApprovalsLastHour >= limits.approvalsPerUserPerHour) {
     return deny('user_approval_limit', 'Too many approval requests in the last hour. Try again later.');
   }
-  return {
-    kind: 'need_approval',
-    reason:
-      tool.tier === 'high' || tool.tier === 'critical'
-        ? `${tool.name} is a ${tool.tier}-risk action: approve exactly this call first.`
-        : `Content from outside (a page, a mail, a document) is in this conversation, so ${tool.name} needs your approval.`,
-  };
+  const reason =
+    tool.tier === 'high' || tool.tier === 'critical'
+      ? `${tool.name} is a ${tool.tier}-risk action: approve exactly this call first.`
+      : run.untrustedContentPresent
+        ? `Content from outside (a page, a mail, a document) is in this conversation, so ${tool.name} needs your approval.`
+        : newDestinations.length > 0
+          ? `${tool.name} would send data somewhere you did not name.`
+          : `Your organization requires your approval for ${tool.tier} actions such as ${tool.name}.`;
+  if (!newDestinations.length) return { kind: 'need_approval', reason };
+  const named = newDestinations.map((d) => d.value).join(', ');
+  return { kind: 'need_approval', reason: `${reason} It sends data to ${named}, which you did not name yourself: approve only if you meant that.`, newDestinations };
 }
 
 function deny(code: DenyCode, reason: string): Decision {

@@ -3,6 +3,7 @@
  * policy gate needs (risk tier, scopes, connection), how a concrete call is shown to a human, and the executor.
  */
 import { z } from 'zod';
+import type { Citation } from '../../../lib/protocol';
 
 export type RiskTier = 'read' | 'write' | 'high' | 'critical';
 
@@ -10,6 +11,19 @@ export type RiskTier = 'read' | 'write' | 'high' | 'critical';
 export interface AuthorizationDetail {
   type: string;
   [field: string]: unknown;
+}
+
+export type DestinationKind = 'email' | 'slack_channel' | 'github_repo';
+
+/** Somewhere a call sends data: an e-mail address, a Slack channel id, a GitHub repository (owner/name). */
+export interface Destination {
+  kind: DestinationKind;
+  value: string;
+}
+
+/** A destination and the names a user may call it by ("C0LAUNCH" is "#launch"). */
+export interface DirectoryEntry extends Destination {
+  names: string[];
 }
 
 export interface HumanDescription {
@@ -58,6 +72,15 @@ export interface ToolDeclaration<I extends z.ZodType = z.ZodType> {
   outcome?(data: unknown): string;
   /** Are results data the user's organisation controls ('trusted'), or content anyone could have written? */
   resultTrust?: 'trusted' | 'untrusted';
+  /** Sources a successful result contributes to the answer (knowledge-base documents), stored with the final message. */
+  citations?(data: unknown): Citation[];
+  /**
+   * Where a call sends data (recipients, a channel, a repository): the gate lets data go only to destinations the user
+   * named in their own words or already has as contacts, unless the user approves the new one explicitly.
+   */
+  destinations?(args: z.infer<I>): Destination[];
+  /** Trusted results that name destinations (a channel list: id and name), so "#launch" typed by the user matches an id. */
+  directory?(data: unknown): DirectoryEntry[];
   execute(args: z.infer<I>, ctx: ToolContext): Promise<ToolResult>;
 }
 

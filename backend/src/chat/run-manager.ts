@@ -10,7 +10,7 @@ import { EventEmitter } from 'node:events';
 import type OpenAI from 'openai';
 import { APIError } from 'openai';
 import type { ChatCompletionMessageParam, ChatCompletionMessageToolCall, ChatCompletionTool } from 'openai/resources/chat/completions';
-import type { ChatRequest, GateDecision, Interrupt, RunEvent } from '../../../lib/protocol';
+import type { ChatRequest, Citation, GateDecision, Interrupt, RunEvent } from '../../../lib/protocol';
 import type { ApprovalService, ApprovedToken, Resolution } from '../agent/approvals';
 import { decide, DEFAULT_LIMITS, MFA_ACR, type GateLimits } from '../agent/policy-gate';
 import { canonicalJson, redactCredentials } from '../agent/redact';
@@ -18,6 +18,8 @@ import type { ResourceTokenClient } from '../agent/resource-tokens';
 import { TokenVaultError, type TokenVaultClient } from '../agent/token-vault';
 import { connectionLabel } from '../../../lib/connections';
 import { type ToolContext, type ToolDeclaration, type ToolResult, toOpenAiTools } from '../agent/tool-declaration';
+import { callDestinations, type RunProvenance } from '../agent/run-provenance';
+import { modelHistory, toolResultForModel } from '../agent/provenance';
 import { ApiError, notFound } from '../http/problem';
 import { freshMfa } from '../auth/step-up';
 import type { AuditLog } from '../store/approvals';
@@ -94,7 +96,7 @@ export class RunManager {
     } else {
       threadId = (await threads.createThread(user.sub, titleFrom(req.message))).id;
     }
-    const { message } = await threads.addMessage({ sub: user.sub, threadId, role: 'user', content: req.message, clientMessageId: req.clientMessageId });
+    const { message } = await threads.addMessage({ sub: user.sub, threadId, role: 'user', content: req.message, clientMessageId: req.clientMessageId, context: req.context });
     if (message.threadId !== threadId) {
       throw new ApiError(409, 'client_message_id_conflict', 'Conflict', 'That clientMessageId was already used in another conversation.');
     }
@@ -295,6 +297,12 @@ export class RunManager {
       const history = (upTo >= 0 ? all.slice(0, upTo + 1) : all).slice(-HISTORY_LIMIT);
       const steps = (await runs.steps(runId)) as ChatCompletionMessageParam[];
       const calls = new Map((await runs.toolCalls(runId)).map((c) => [c.id, c]));
+      const pageContext = await threads.pageContext(user.sub, run.threadId);
+      const untrustedTools = [...this.tools.values()].filter((t) => t.resultTrust === 'untrusted').map((t) => t.name);
+      const provenance: RunProvenance = {
+        userTurns: history.filter((m) => m.role === 'user').map((m) => m.content),
+        untrustedBefore: history.some((m) => pageContext.has(m.id)) || (await threads.untrustedResultsBefore(user.sub, run.threadId, runId, untrustedTools)),
+      };
       let modelTurns = steps.filter((s) => s.role === 'assistant').length;
 
       for (;;) {
@@ -303,13 +311,13 @@ export class RunManager {
           const answered = new Set(steps.flatMap((s) => (s.role === 'tool' ? [s.tool_call_id] : [])));
           for (const tc of last.tool_calls) {
             if (answered.has(tc.id) || tc.type !== 'function') continue;
-            const outcome = await this.handleToolCall(runId, user, subjectToken, tc, calls);
+            const outcome = await this.handleToolCall(runId, user, subjectToken, tc, calls, provenance);
             if (outcome.kind === 'interrupt') {
               await this.emit(runId, { type: 'run.interrupted', runId, interrupt: outcome.interrupt });
               await runs.setStatus(runId, 'interrupted');
               return;
             }
-            const step: ChatCompletionMessageParam = { role: 'tool', tool_call_id: tc.id, content: JSON.stringify(outcome.result) };
+            const step: ChatCompletionMessageParam = { role: 'tool', tool_call_id: tc.id, content: toolResultForModel(this.tools.get(tc.function.name), outcome.result) };
             await runs.appendStep(runId, steps.length, step);
             steps.push(step);
           }
@@ -322,7 +330,7 @@ export class RunManager {
         modelTurns++;
         const turn = await this.modelTurn(runId, [
           { role: 'system', content: systemPrompt(new Date()) },
-          ...history.map((m) => ({ role: m.role, content: m.content }) as ChatCompletionMessageParam),
+          ...modelHistory(history, pageContext),
           ...steps,
         ]);
         if (turn.toolCalls.length > 0) {
@@ -357,10 +365,23 @@ export class RunManager {
 
   /** Stores the run's final answer (under the id its deltas streamed with, if any) and completes the run. */
   private async finishWithMessage(runId: string, sub: string, threadId: string, content: string, id?: string) {
-    const { message } = await this.deps.threads.addMessage({ id, sub, threadId, role: 'assistant', content });
+    const citations = await this.citations(runId);
+    const { message } = await this.deps.threads.addMessage({ id, sub, threadId, role: 'assistant', content, citations });
     void this.emit(runId, { type: 'message.completed', runId, message });
     await this.emit(runId, { type: 'run.completed', runId });
     await this.deps.runs.setStatus(runId, 'completed');
+  }
+
+  /** The sources this run's successful calls retrieved (knowledge-base documents), one per document. */
+  private async citations(runId: string): Promise<Citation[]> {
+    const out = new Map<string, Citation>();
+    for (const call of await this.deps.runs.toolCalls(runId)) {
+      const decl = this.tools.get(call.name);
+      const result = call.result as ToolResult | null;
+      if (call.status !== 'succeeded' || !decl?.citations || !result?.ok) continue;
+      for (const c of decl.citations(result.data)) if (!out.has(c.documentId)) out.set(c.documentId, c);
+    }
+    return [...out.values()];
   }
 
   /** One streamed model call: text deltas go out as they come; tool-call fragments are assembled by index. */
@@ -401,6 +422,7 @@ export class RunManager {
     subjectToken: string | undefined,
     tc: Extract<ChatCompletionMessageToolCall, { type: 'function' }>,
     calls: Map<string, ToolCallRow>,
+    provenance: RunProvenance = { userTurns: [], untrustedBefore: false },
   ): Promise<Outcome> {
     const { runs } = this.deps;
     const decl = this.tools.get(tc.function.name);
@@ -424,7 +446,9 @@ export class RunManager {
       row = { ...fresh, status: 'proposed', decision: null, approval: null, result: null };
       calls.set(tc.id, row);
     }
-    const description = decl && args ? decl.describe(args) : undefined;
+    // The destination rule: where the call sends data that the user did not name; the approval must show it.
+    const destinations = decl && args ? await callDestinations(decl, args, { sub: user.sub, calls: [...calls.values()], tools: this.tools, provenance, contacts: this.deps.threads.contacts }) : undefined;
+    const description = decl && args ? destinations!.describe(decl.describe(args)) : undefined;
 
     if (row.status === 'executing' && decl && args) {
       // The instance driving this run stopped while the call was running: run it again with the same idempotency
@@ -468,8 +492,9 @@ export class RunManager {
           deniedCalls: others.filter((c) => c.status === 'denied').length,
           approvalsRequested: others.filter((c) => c.approval || (c.decision as GateDecision | null)?.kind === 'need_approval').length,
           approvalsRefused: others.filter((c) => c.approval && c.approval.status !== 'approved' && c.approval.status !== 'pending').length,
-          untrustedContentPresent: others.some((c) => c.status === 'succeeded' && this.tools.get(c.name)?.resultTrust === 'untrusted'),
+          untrustedContentPresent: provenance.untrustedBefore || others.some((c) => c.status === 'succeeded' && this.tools.get(c.name)?.resultTrust === 'untrusted'),
         },
+        unnamedDestinations: destinations?.unnamed,
         // Only side-effecting or high-tier calls can need approval; the rest skip the query.
         userApprovalsLastHour: decl && (decl.sideEffect || decl.tier === 'high' || decl.tier === 'critical') ? await runs.approvalsRequestedSince(user.sub, new Date(Date.now() - 3_600_000)) : 0,
         connection,
@@ -663,6 +688,8 @@ export class RunManager {
         : { ok: false, error: { code: 'tool_failed', message: `${decl.name} failed unexpectedly.` } };
     }
     result = redactCredentials(result);
+    // Once data went somewhere on the user's word or approval, that destination is one of the user's contacts.
+    if (result.ok && decl.destinations) await this.deps.threads.contacts.add(user.sub, decl.destinations(args), approved ? 'approved' : 'named').catch(() => {});
     await this.deps.runs.updateToolCall(runId, row.id, { status: result.ok ? 'succeeded' : 'failed', result });
     if (decl.sideEffect || approved) {
       await this.deps.audit?.append({

@@ -98,6 +98,22 @@ export class GitHubConnector {
       }));
   }
 
+  /** One issue with its text (the body is written by whoever opened it: untrusted). */
+  async getIssue(token: string, fullName: string, number: number): Promise<Omit<GitHubIssue, 'labels'> & { labels?: string[]; body: string }> {
+    const i = await github(() => this.client(token).rest.issues.get({ ...splitRepo(fullName), issue_number: number }));
+    const labels = i.labels.flatMap((l) => (typeof l === 'string' ? [l] : l.name ? [l.name] : []));
+    return {
+      number: i.number,
+      title: i.title,
+      state: i.state,
+      author: i.user?.login ?? '',
+      ...(labels.length ? { labels } : {}),
+      createdAt: i.created_at,
+      url: i.html_url,
+      body: (i.body ?? '').slice(0, 20_000),
+    };
+  }
+
   async createIssue(token: string, fullName: string, issue: { title: string; body?: string; labels?: string[] }): Promise<{ number: number; url: string }> {
     const created = await github(() => this.client(token).rest.issues.create({ ...splitRepo(fullName), ...issue }));
     return { number: created.number, url: created.html_url };

@@ -63,6 +63,8 @@ export interface CalendarEvent {
   end: string;
   allDay: boolean;
   location?: string;
+  /** Written by the organizer, who may be anyone: untrusted text (the tool's results are marked so). */
+  description?: string;
   organizer?: string;
   attendees: string[];
   link: string;
@@ -85,6 +87,7 @@ export function toCalendarEvent(e: calendar_v3.Schema$Event): CalendarEvent {
     end: e.end?.dateTime ?? e.end?.date ?? '',
     allDay: !e.start?.dateTime,
     ...(e.location ? { location: e.location } : {}),
+    ...(e.description ? { description: e.description.slice(0, 2000) } : {}),
     ...(e.organizer?.email ? { organizer: e.organizer.email } : {}),
     attendees: (e.attendees ?? []).flatMap((a) => (a.email ? [a.email] : [])),
     link: e.htmlLink ?? '',

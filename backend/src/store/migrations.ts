@@ -141,4 +141,69 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createIndex('audit_by_user').on('audit_events').columns(['user_sub', 'id']).execute();
     },
   },
+  '0004_knowledge_base': {
+    async up(db: Kysely<any>) {
+      /**
+       * The knowledge base. Who may see what is in FGA, never here: these tables hold content and provenance only,
+       * and every read path filters by FGA before text leaves the database layer.
+       */
+      await sql`create extension if not exists vector`.execute(db);
+      await db.schema
+        .createTable('kb_folders')
+        .addColumn('id', 'uuid', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('parent_id', 'uuid', (c) => c.references('kb_folders.id').onDelete('cascade'))
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .execute();
+      await db.schema
+        .createTable('kb_documents')
+        .addColumn('id', 'uuid', (c) => c.primaryKey())
+        .addColumn('title', 'text', (c) => c.notNull())
+        .addColumn('url', 'text')
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('content_type', 'text', (c) => c.notNull())
+        .addColumn('folder_id', 'uuid', (c) => c.references('kb_folders.id').onDelete('set null'))
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addColumn('chars', 'integer', (c) => c.notNull())
+        .addColumn('chunk_count', 'integer', (c) => c.notNull())
+        .addColumn('embedder', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .execute();
+      await db.schema
+        .createTable('kb_chunks')
+        .addColumn('id', 'bigserial', (c) => c.primaryKey())
+        .addColumn('document_id', 'uuid', (c) => c.notNull().references('kb_documents.id').onDelete('cascade'))
+        .addColumn('idx', 'integer', (c) => c.notNull())
+        .addColumn('text', 'text', (c) => c.notNull())
+        .addColumn('embedding', sql`vector(384)`, (c) => c.notNull())
+        .addColumn('tsv', sql`tsvector`, (c) => c.generatedAlwaysAs(sql`to_tsvector('english', text)`).stored())
+        .addUniqueConstraint('kb_chunks_doc_idx', ['document_id', 'idx'])
+        .execute();
+      await sql`create index kb_chunks_embedding_hnsw on kb_chunks using hnsw (embedding vector_cosine_ops)`.execute(db);
+      await sql`create index kb_chunks_tsv_gin on kb_chunks using gin (tsv)`.execute(db);
+      // Sharing by e-mail looks people up in the directory the backend keeps from verified tokens.
+      await sql`create index users_by_email on users (lower(email))`.execute(db);
+      await db.schema.alterTable('messages').addColumn('citations', 'jsonb').execute();
+    },
+  },
+  '0004_page_context_and_contacts': {
+    async up(db: Kysely<any>) {
+      /** Page content the user sent with a turn (untrusted data with its provenance), never part of `content`. */
+      await db.schema.alterTable('messages').addColumn('context', 'jsonb').execute();
+      /**
+       * Where each user has sent data before on their own word or with their explicit approval (the destination
+       * rule): an e-mail address, a Slack channel id, a GitHub repository.
+       */
+      await db.schema
+        .createTable('contacts')
+        .addColumn('user_sub', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('first_used_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addPrimaryKeyConstraint('contacts_pk', ['user_sub', 'kind', 'value'])
+        .execute();
+    },
+  },
 };

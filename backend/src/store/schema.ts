@@ -24,8 +24,12 @@ export interface MessagesTable {
   user_sub: string;
   role: 'user' | 'assistant';
   content: string;
+  /** Assistant turns: the knowledge-base documents the answer drew on (JSON array of Citation). */
+  citations?: ColumnType<unknown, string | null | undefined, string | null>;
   /** The client's id for a user message: a retried POST does not store the message twice. */
   client_message_id: string | null;
+  /** User turns: the page context items (`PageContextItem[]`) that came with them. */
+  context?: ColumnType<unknown, string | null | undefined, string | null>;
   seq: Generated<string>;
   created_at: Timestamp;
 }
@@ -115,7 +119,52 @@ export interface AuditEventsTable {
   at: ColumnType<Date, Date | undefined, never>;
 }
 
+export interface KbFoldersTable {
+  id: string;
+  name: string;
+  parent_id: string | null;
+  created_by: string;
+  created_at: Timestamp;
+}
+
+export interface KbDocumentsTable {
+  id: string;
+  title: string;
+  url: string | null;
+  source: 'page' | 'upload';
+  content_type: string;
+  folder_id: string | null;
+  created_by: string;
+  chars: number;
+  chunk_count: number;
+  embedder: string;
+  created_at: Timestamp;
+}
+
+export interface KbChunksTable {
+  id: Generated<string>;
+  document_id: string;
+  idx: number;
+  text: string;
+  /** pgvector literal `[x,y,…]` on the way in. */
+  embedding: ColumnType<string, string, string>;
+  tsv: Generated<string>;
+}
+
+export interface ContactsTable {
+  user_sub: string;
+  kind: 'email' | 'slack_channel' | 'github_repo';
+  value: string;
+  /** 'named' (the user typed it) or 'approved' (the user approved sending there). */
+  source: string;
+  first_used_at: ColumnType<Date, Date | undefined, never>;
+}
+
 export interface Database {
+  contacts: ContactsTable;
+  kb_folders: KbFoldersTable;
+  kb_documents: KbDocumentsTable;
+  kb_chunks: KbChunksTable;
   approvals: ApprovalsTable;
   audit_events: AuditEventsTable;
   users: UsersTable;

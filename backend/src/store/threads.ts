@@ -1,13 +1,39 @@
 /** Threads, messages, runs and run events, always scoped to the verified user's `sub`. */
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { ChatMessage, ThreadSummary } from '../../../lib/protocol';
+import type { ChatMessage, Citation, ContextRef, PageContextItem, ThreadSummary } from '../../../lib/protocol';
+import { ContactStore } from './contacts';
 import type { Database } from './schema';
 
 const iso = (d: Date | string) => (d instanceof Date ? d.toISOString() : new Date(d).toISOString());
 
 export class ThreadStore {
-  constructor(private readonly db: Kysely<Database>) {}
+  /** Where the user has sent data before (the destination rule). */
+  readonly contacts: ContactStore;
+
+  constructor(private readonly db: Kysely<Database>) {
+    this.contacts = new ContactStore(db);
+  }
+
+  /**
+   * Did another run of this thread read content anyone could have written (a successful call of one of these
+   * tools)? Its answers are in this run's history, so that content is in this run's context too.
+   */
+  async untrustedResultsBefore(sub: string, threadId: string, runId: string, toolNames: string[]): Promise<boolean> {
+    if (!toolNames.length) return false;
+    const row = await this.db
+      .selectFrom('tool_calls')
+      .innerJoin('runs', 'runs.id', 'tool_calls.run_id')
+      .select('tool_calls.id')
+      .where('runs.thread_id', '=', threadId)
+      .where('runs.user_sub', '=', sub)
+      .where('runs.id', '!=', runId)
+      .where('tool_calls.status', '=', 'succeeded')
+      .where('tool_calls.name', 'in', toolNames)
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
 
   async touchUser(user: { sub: string; email?: string; name?: string }): Promise<void> {
     await this.db
@@ -65,6 +91,18 @@ export class ThreadStore {
     return rows.map(toMessage);
   }
 
+  /** The page context items of the thread's user turns that carried some, by message id (for the model only). */
+  async pageContext(sub: string, threadId: string): Promise<Map<string, PageContextItem[]>> {
+    const rows = await this.db
+      .selectFrom('messages')
+      .select(['id', 'context'])
+      .where('thread_id', '=', threadId)
+      .where('user_sub', '=', sub)
+      .where('context', 'is not', null)
+      .execute();
+    return new Map(rows.flatMap((r) => (Array.isArray(r.context) && r.context.length ? [[r.id, r.context as PageContextItem[]]] : [])));
+  }
+
   /**
    * Stores a message. A user message with a `clientMessageId` already stored for this user is returned as it
    * was, not stored again (a retried request).
@@ -76,6 +114,10 @@ export class ThreadStore {
     content: string;
     clientMessageId?: string;
     id?: string;
+    /** Assistant turns: the knowledge-base documents the answer drew on. */
+    citations?: Citation[];
+    /** User turns: page content sent with the turn, kept apart from the user's words. */
+    context?: PageContextItem[];
   }): Promise<{ message: ChatMessage; duplicate: boolean }> {
     const inserted = await this.db
       .insertInto('messages')
@@ -86,6 +128,8 @@ export class ThreadStore {
         role: m.role,
         content: m.content,
         client_message_id: m.clientMessageId ?? null,
+        ...(m.citations?.length ? { citations: JSON.stringify(m.citations) } : {}),
+        ...(m.context?.length ? { context: JSON.stringify(m.context) } : {}),
       })
       .onConflict((oc) => oc.columns(['user_sub', 'client_message_id']).doNothing())
       .returningAll()
@@ -112,6 +156,21 @@ function toMessage(row: {
   role: 'user' | 'assistant';
   content: string;
   created_at: Date | string;
+  citations?: unknown;
+  context?: unknown;
 }): ChatMessage {
-  return { id: row.id, threadId: row.thread_id, role: row.role, content: row.content, createdAt: iso(row.created_at) };
+  const citations = Array.isArray(row.citations) && row.citations.length ? { citations: row.citations as Citation[] } : {};
+  const context = Array.isArray(row.context) && row.context.length ? { context: (row.context as PageContextItem[]).map(contextRef) } : {};
+  return { id: row.id, threadId: row.thread_id, role: row.role, content: row.content, createdAt: iso(row.created_at), ...citations, ...context };
+}
+
+/** What a stored turn shows of its context: where it came from and when, never the captured text. */
+function contextRef(item: PageContextItem): ContextRef {
+  return {
+    kind: item.kind,
+    url: item.url,
+    ...(item.title !== undefined ? { title: item.title } : {}),
+    capturedAt: item.capturedAt,
+    ...(item.truncated ? { truncated: item.truncated } : {}),
+  };
 }

@@ -73,6 +73,7 @@ export function calendarTools(googleApiUrl: string): ToolDeclaration[] {
         bindingMessage: toBindingMessage(`Create event ${args.date} ${args.start}: ${args.title}`),
         authorizationDetails: [{ type: 'calendar_event_create', ...args }],
       }),
+      destinations: (args) => (args.attendees ?? []).map((value) => ({ kind: 'email', value })),
       outcome: (data) => `Created “${(data as CalendarEvent).title}”`,
       execute: (args, ctx) => {
         const start = new Date(`${args.date}T${args.start}:00Z`);

@@ -26,6 +26,11 @@ export function githubTools(githubApiUrl: string): ToolDeclaration[] {
       sideEffect: false,
       describe: () => ({ summary: 'List your GitHub repositories', bindingMessage: 'List GitHub repositories', authorizationDetails: [{ type: 'github_repo_read' }] }),
       outcome: (data) => count((data as { repos?: unknown[] }).repos?.length ?? 0, 'repository', 'repositories'),
+      // A repository the user can reach may be called by its name alone ("the website repo").
+      directory: (data) =>
+        ((data as { repos?: Array<{ fullName?: string }> }).repos ?? []).flatMap((r) =>
+          r.fullName ? [{ kind: 'github_repo' as const, value: r.fullName, names: [r.fullName, r.fullName.split('/')[1]!] }] : [],
+        ),
       execute: (_args, ctx) => withConnection(ctx, 'GitHub', async (token) => ({ repos: await github.listRepos(token) })),
     }),
     defineTool({
@@ -45,6 +50,22 @@ export function githubTools(githubApiUrl: string): ToolDeclaration[] {
       execute: ({ repo, state }, ctx) => withConnection(ctx, 'GitHub', async (token) => ({ repo, issues: await github.listIssues(token, repo, state ?? 'open') })),
     }),
     defineTool({
+      name: 'read_github_issue',
+      description: 'Read one GitHub issue (its title and full text) by repository and number.',
+      input: z.strictObject({ repo: Repo, number: z.int().min(1).max(1_000_000).describe('The issue number, e.g. 12.') }),
+      tier: 'read',
+      ...needs(),
+      sideEffect: false,
+      resultTrust: 'untrusted',
+      describe: (args) => ({
+        summary: `Read issue #${args.number} in ${args.repo}`,
+        bindingMessage: toBindingMessage(`Read issue ${args.number} in ${args.repo}`),
+        authorizationDetails: [{ type: 'github_repo_read', ...args }],
+      }),
+      outcome: (data) => `Read issue #${(data as { number?: number }).number ?? '?'}`,
+      execute: ({ repo, number }, ctx) => withConnection(ctx, 'GitHub', (token) => github.getIssue(token, repo, number)),
+    }),
+    defineTool({
       name: 'create_github_issue',
       description: 'Create an issue in a GitHub repository.',
       input: z.strictObject({
@@ -61,6 +82,7 @@ export function githubTools(githubApiUrl: string): ToolDeclaration[] {
         bindingMessage: toBindingMessage(`Create issue in ${args.repo}: ${args.title}`),
         authorizationDetails: [{ type: 'github_issue_create', ...args }],
       }),
+      destinations: (args) => [{ kind: 'github_repo', value: args.repo }],
       outcome: (data) => `Created issue #${(data as { number?: number }).number ?? '?'}`,
       // GitHub has no idempotency key for issues; the create is attempted once (a refused token creates nothing).
       execute: ({ repo, title, body, labels }, ctx) =>

@@ -74,6 +74,7 @@ export function gmailTools(googleApiUrl: string): ToolDeclaration[] {
         bindingMessage: toBindingMessage(`Send mail to ${args.to[0]}${args.to.length > 1 ? ` +${args.to.length - 1}` : ''}: ${args.subject}`),
         authorizationDetails: [{ type: 'email_send', ...args }],
       }),
+      destinations: (args) => [...args.to, ...(args.cc ?? [])].map((value) => ({ kind: 'email', value })),
       outcome: (data) => `Sent to ${recipients((data as { to?: string[] }).to ?? [])}`,
       // Gmail has no idempotency key; the send is attempted once (a refused token sends nothing before the retry).
       execute: (args, ctx) => withConnection(ctx, 'Google', async (token) => ({ ...(await gmail.send(token, args)), to: args.to })),

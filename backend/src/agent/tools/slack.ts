@@ -24,6 +24,10 @@ export function slackTools(slackApiUrl: string): ToolDeclaration[] {
       sideEffect: false,
       describe: () => ({ summary: 'List your Slack channels', bindingMessage: 'List Slack channels', authorizationDetails: [{ type: 'slack_channel_read' }] }),
       outcome: (data) => count((data as { channels?: unknown[] }).channels?.length ?? 0, 'channel'),
+      directory: (data) =>
+        ((data as { channels?: Array<{ id?: string; name?: string }> }).channels ?? []).flatMap((c) =>
+          c.id && c.name ? [{ kind: 'slack_channel' as const, value: c.id, names: [`#${c.name}`, c.name] }] : [],
+        ),
       execute: (_args, ctx) => withConnection(ctx, 'Slack', async (token) => ({ channels: await slack.listChannels(token) })),
     }),
     defineTool({
@@ -54,6 +58,7 @@ export function slackTools(slackApiUrl: string): ToolDeclaration[] {
         bindingMessage: toBindingMessage(`Post to Slack ${args.channelId}: ${args.text}`),
         authorizationDetails: [{ type: 'slack_message_post', ...args }],
       }),
+      destinations: (args) => [{ kind: 'slack_channel', value: args.channelId }],
       // The post answers with the channel id only; its name would need another call and scope.
       outcome: (data) => `Posted to ${(data as { channel?: string }).channel ?? 'the channel'}`,
       execute: ({ channelId, text }, ctx) => withConnection(ctx, 'Slack', (token) => slack.post(token, channelId, text)),

@@ -1,0 +1,135 @@
+/**
+ * Plain text out of what users save: text as it is, Markdown without its markup, HTML through Readability (the
+ * article, not the navigation), PDF through unpdf (PDF.js). Paragraph breaks are kept: the chunker splits on them.
+ */
+import { Readability } from '@mozilla/readability';
+import { parseHTML } from 'linkedom';
+import { extractText as extractPdfText, getDocumentProxy } from 'unpdf';
+import type { DocumentContentType } from '../../../lib/protocol';
+
+export class ExtractionError extends Error {
+  constructor(readonly code: 'unreadable_pdf' | 'empty_document' | 'invalid_base64', message: string) {
+    super(message);
+  }
+}
+
+export interface Extracted {
+  text: string;
+  /** A title found in the content (HTML <title>/<h1>, PDF metadata), if any. */
+  title?: string;
+}
+
+export async function extractText(input: { contentType: DocumentContentType; text?: string; dataBase64?: string }): Promise<Extracted> {
+  let out: Extracted;
+  switch (input.contentType) {
+    case 'text/plain':
+      out = { text: input.text ?? '' };
+      break;
+    case 'text/markdown':
+      out = { text: markdownToText(input.text ?? '') };
+      break;
+    case 'text/html':
+      out = htmlToText(input.text ?? '');
+      break;
+    case 'application/pdf':
+      out = await pdfToText(decodeBase64(input.dataBase64 ?? ''));
+      break;
+  }
+  const text = normaliseWhitespace(out.text);
+  if (!text) throw new ExtractionError('empty_document', 'No text could be read from this document.');
+  return { ...out, text };
+}
+
+export function normaliseWhitespace(text: string): string {
+  return text
+    .replace(/\r\n?/g, '\n')
+    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g, '')
+    .replace(/[ \t\u00A0]+/g, ' ')
+    .replace(/ *\n */g, '\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim();
+}
+
+export function markdownToText(md: string): string {
+  return md
+    .replace(/```[^\n]*\n([\s\S]*?)```/g, (_, code: string) => `\n${code}\n`)
+    .replace(/!\[([^\]]*)\]\([^)]*\)/g, '$1')
+    .replace(/\[([^\]]+)\]\([^)]*\)/g, '$1')
+    .replace(/^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$/gm, '\n$1\n')
+    .replace(/^\s{0,3}>\s?/gm, '')
+    .replace(/^\s*[-*+]\s+/gm, '')
+    .replace(/^\s*\d+[.)]\s+/gm, '')
+    .replace(/^\s*([-*_]\s*){3,}$/gm, '')
+    .replace(/(\*\*|__)(.+?)\1/g, '$2')
+    .replace(/(\*|_)([^*_\n]+)\1/g, '$2')
+    .replace(/`([^`]+)`/g, '$1')
+    .replace(/<[^>]+>/g, '');
+}
+
+const BLOCK = new Set(['P', 'DIV', 'SECTION', 'ARTICLE', 'H1', 'H2', 'H3', 'H4', 'H5', 'H6', 'LI', 'PRE', 'BLOCKQUOTE', 'TR', 'TABLE', 'UL', 'OL', 'DL', 'DT', 'DD', 'FIGURE', 'FIGCAPTION', 'HEADER', 'FOOTER', 'MAIN', 'ASIDE']);
+const SKIP = new Set(['SCRIPT', 'STYLE', 'NOSCRIPT', 'TEMPLATE', 'SVG', 'IFRAME']);
+
+export function htmlToText(html: string): Extracted {
+  const { document } = parseHTML(html.includes('<html') ? html : `<!doctype html><html><head></head><body>${html}</body></html>`);
+  const pageTitle = document.querySelector('title')?.textContent?.trim() || undefined;
+  let article: ReturnType<Readability['parse']> = null;
+  try {
+    // Readability mutates the DOM it reads: give it a copy.
+    const copy = parseHTML(document.toString()).document;
+    article = new Readability(copy as unknown as Document, { charThreshold: 100 }).parse();
+  } catch {
+    article = null;
+  }
+  const source = article?.content ? parseHTML(`<!doctype html><html><body>${article.content}</body></html>`).document.body : document.body;
+  return { text: blockText(source as unknown as Node), title: article?.title?.trim() || pageTitle };
+}
+
+/** Text of a DOM tree with a blank line between block elements (textContent would run paragraphs together). */
+function blockText(root: Node): string {
+  const parts: string[] = [];
+  const walk = (node: Node) => {
+    if (node.nodeType === 3) {
+      parts.push(node.textContent ?? '');
+      return;
+    }
+    if (node.nodeType !== 1) return;
+    const tag = (node as Element).tagName.toUpperCase();
+    if (SKIP.has(tag)) return;
+    if (tag === 'BR') {
+      parts.push('\n');
+      return;
+    }
+    const block = BLOCK.has(tag);
+    if (block) parts.push('\n\n');
+    for (const child of Array.from(node.childNodes)) walk(child);
+    if (block) parts.push('\n\n');
+  };
+  walk(root);
+  return parts.join('');
+}
+
+function decodeBase64(data: string): Uint8Array {
+  const clean = data.replace(/\s+/g, '');
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(clean) || clean.length % 4 !== 0) throw new ExtractionError('invalid_base64', 'dataBase64 is not valid base64.');
+  return new Uint8Array(Buffer.from(clean, 'base64'));
+}
+
+async function pdfToText(bytes: Uint8Array): Promise<Extracted> {
+  if (bytes.length < 5 || Buffer.from(bytes.subarray(0, 5)).toString('latin1') !== '%PDF-') {
+    throw new ExtractionError('unreadable_pdf', 'The file is not a PDF.');
+  }
+  try {
+    const pdf = await getDocumentProxy(bytes);
+    try {
+      const { text } = await extractPdfText(pdf, { mergePages: false });
+      const meta = await pdf.getMetadata().catch(() => undefined);
+      const title = (meta?.info as { Title?: unknown } | undefined)?.Title;
+      return { text: text.join('\n\n'), title: typeof title === 'string' && title.trim() ? title.trim() : undefined };
+    } finally {
+      await (pdf as unknown as { destroy?: () => Promise<void> }).destroy?.().catch(() => {});
+    }
+  } catch (err) {
+    if (err instanceof ExtractionError) throw err;
+    throw new ExtractionError('unreadable_pdf', 'The PDF could not be read.');
+  }
+}

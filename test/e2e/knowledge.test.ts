@@ -1,0 +1,204 @@
+/**
+ * The knowledge base, end to end: the built extension in two Chromium profiles (alice and bob) against the whole local
+ * stack (IdP emulator, backend with the knowledge base and the OpenFGA-compatible server, offline model).
+ *
+ * Alice opens a page served on loopback, opens the side panel with the toolbar button and clicks "Save page"; she
+ * asks about it → the answer cites it (title, link, snippet). Bob asks the same → nothing from it: no fact, no title, no sources, and his Knowledge view lists nothing
+ * (not even a count). Alice shares it with bob → bob's answer cites it and his view lists it with alice as owner and
+ * him as viewer. Alice revokes → bob gets nothing again. Alice deletes it → her own answers stop citing it. Files are
+ * added from the Knowledge view's picker (an HTML file, a refused PNG).
+ *
+ * Screenshots: test-output/e2e/knowledge-*.png.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FREE_PORTS, startStack } from '../../backend/src/stack';
+import { DEFAULT_EXTENSION_PATH, type ExtensionSession, launchWithExtension, REPO_ROOT } from '../helpers/browser';
+import { ORBIT_PAGE, type PageServer, servePages } from '../helpers/knowledge-page';
+import { openSidePanelBeside, savePageFromSidePanel, type SidePanelBesidePage, uploadPageAsFile } from '../helpers/knowledge-save';
+import {
+  closeKnowledge,
+  closeShareDialog,
+  lastAnswerCitations,
+  listDocuments,
+  listedShares,
+  openShareDialog,
+  revokeShare,
+  shareWith,
+  uploadFile,
+} from '../helpers/knowledge-panel';
+import { ask, newConversation, signIn } from '../helpers/panel';
+
+const SHOTS = path.join(REPO_ROOT, 'test-output/e2e');
+
+let stack: Awaited<ReturnType<typeof startStack>>;
+let pages: PageServer;
+let dataDir: string;
+let aliceSide: SidePanelBesidePage;
+let aliceExt: ExtensionSession;
+let bobExt: ExtensionSession;
+let alice: Page;
+let bob: Page;
+
+async function shot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: path.join(SHOTS, `knowledge-${name}.png`) });
+}
+
+/** Asks in a new conversation (so earlier answers cannot carry the fact) and returns the answer and its sources. */
+async function askFresh(panel: Page, question = ORBIT_PAGE.question) {
+  await closeKnowledge(panel);
+  await newConversation(panel);
+  const answer = await ask(panel, question);
+  const citations = await lastAnswerCitations(panel);
+  const tools = await panel.locator('[data-testid="tool-call"]').evaluateAll((rows) => rows.map((r) => r.textContent ?? ''));
+  return { text: answer.text, citations, tools };
+}
+
+beforeAll(async () => {
+  if (!existsSync(path.join(DEFAULT_EXTENSION_PATH, 'manifest.json'))) {
+    execFileSync('npx', ['wxt', 'build'], { cwd: REPO_ROOT, stdio: 'inherit' });
+  }
+  await mkdir(SHOTS, { recursive: true });
+  dataDir = await mkdtemp(path.join(tmpdir(), 'deputy-e2e-knowledge-'));
+  pages = await servePages();
+  stack = await startStack({ dataDir, ports: FREE_PORTS, modelChunkDelayMs: 5, env: {} });
+  // Alice: the page in a tab, the real side panel beside it (toolbar button). Bob: the panel document in a tab.
+  aliceSide = await openSidePanelBeside(stack.backendUrl, pages.url);
+  aliceExt = aliceSide.ext;
+  alice = aliceSide.panel;
+  bobExt = await launchWithExtension({ backendUrl: stack.backendUrl });
+  bob = await bobExt.openPanel();
+  await signIn(alice, aliceExt.context, stack.users.find((u) => u.email === 'alice@example.com')!);
+  await signIn(bob, bobExt.context, stack.users.find((u) => u.email === 'bob@example.com')!);
+});
+
+afterAll(async () => {
+  await aliceSide?.close();
+  await bobExt?.close();
+  await stack?.close();
+  await pages?.close();
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('knowledge base: save, cite, share, revoke', () => {
+  it('a file the knowledge base cannot take is refused in the panel with a clear reason, and nothing is added', async () => {
+    const refused = await uploadFile(alice, { name: 'diagram.png', mimeType: 'image/png', buffer: Buffer.from([0x89, 0x50, 0x4e, 0x47]) });
+    expect(refused.state).toBe('failed');
+    expect(refused.message).toContain('“diagram.png” cannot be added: only text (.txt), Markdown (.md), HTML (.html) and PDF (.pdf) files can.');
+    expect(await listDocuments(alice)).toEqual([]);
+  });
+
+  it('alice saves the page beside the panel ("Save page"); her Knowledge view lists it as hers, with its link', async () => {
+    await closeKnowledge(alice);
+    const saved = await savePageFromSidePanel(alice);
+    expect(saved.message).toContain(ORBIT_PAGE.title);
+    await shot(alice, '01-alice-saved-page');
+    const docs = await listDocuments(alice);
+    expect(docs).toEqual([expect.objectContaining({ title: ORBIT_PAGE.title, role: 'owner', owner: 'You' })]);
+    const row = alice.locator('[data-testid="document"]').first();
+    expect(await row.getByTestId('document-url').getAttribute('href')).toBe(pages.url);
+    expect(await row.textContent()).toContain('Saved page');
+    await shot(alice, '02-alice-knowledge');
+  });
+
+  it('alice asks about it → the answer uses it and cites it (title, link, snippet)', async () => {
+    const answer = await askFresh(alice);
+    expect(answer.text).toContain(ORBIT_PAGE.codeName);
+    expect(answer.citations).toHaveLength(1);
+    const [c] = answer.citations;
+    expect(c!.title).toBe(ORBIT_PAGE.title);
+    expect(c!.snippet).toContain(ORBIT_PAGE.codeName);
+    // The link and its target, visible.
+    expect(c!.href).toBe(pages.url);
+    expect(c!.url).toBe(pages.url);
+    await shot(alice, '03-alice-answer-cites');
+  });
+
+  it('bob asks the same → nothing from it: no fact, no title, no sources, no count; his Knowledge view is empty', async () => {
+    const answer = await askFresh(bob);
+    expect(answer.text).not.toContain(ORBIT_PAGE.codeName);
+    expect(answer.text).not.toContain(ORBIT_PAGE.title);
+    expect(answer.citations).toEqual([]);
+    for (const row of answer.tools) {
+      expect(row).not.toContain(ORBIT_PAGE.title);
+      expect(row).not.toContain(ORBIT_PAGE.codeName);
+      // F3: what bob sees of the search is what a search of an empty knowledge base shows (no "1 document", no "hidden").
+      expect(row).not.toMatch(/\b[1-9]\d* (documents?|passages?|results?|chunks?)\b/i);
+    }
+    expect(await bob.locator('[data-testid="citations"]').count()).toBe(0);
+    await shot(bob, '04-bob-nothing');
+    expect(await listDocuments(bob)).toEqual([]);
+  });
+
+  it('alice shares it with bob as viewer → the dialog lists bob', async () => {
+    await shareWith(alice, ORBIT_PAGE.title, { email: 'bob@example.com' }, 'viewer');
+    expect(await listedShares(alice)).toContain('user:bob@example.com#viewer');
+    await shot(alice, '05-alice-shared');
+    await closeShareDialog(alice);
+  });
+
+  it('bob now sees it as a viewer, owned by alice, and his answer cites it', async () => {
+    const docs = await listDocuments(bob);
+    expect(docs).toEqual([expect.objectContaining({ title: ORBIT_PAGE.title, role: 'viewer', owner: expect.stringContaining('Alice') })]);
+    // A viewer can neither share nor delete it.
+    expect(await bob.locator('[data-testid="document-share"], [data-testid="document-delete"]').count()).toBe(0);
+    await shot(bob, '06-bob-knowledge-shared');
+    const answer = await askFresh(bob);
+    expect(answer.text).toContain(ORBIT_PAGE.codeName);
+    expect(answer.citations.map((c) => c.title)).toEqual([ORBIT_PAGE.title]);
+    await shot(bob, '07-bob-answer-cites');
+  });
+
+  it('alice revokes bob’s access → bob gets nothing from it again', async () => {
+    await openShareDialog(alice, ORBIT_PAGE.title);
+    await revokeShare(alice, 'user:bob@example.com', 'viewer');
+    expect(await listedShares(alice)).not.toContain('user:bob@example.com#viewer');
+    await closeShareDialog(alice);
+    const answer = await askFresh(bob);
+    expect(answer.text).not.toContain(ORBIT_PAGE.codeName);
+    expect(answer.citations).toEqual([]);
+    await shot(bob, '08-bob-revoked');
+    expect(await listDocuments(bob)).toEqual([]);
+  });
+
+  it('the sources of an answer are kept in local history: they are still there after reopening the panel', async () => {
+    await closeKnowledge(alice);
+    await newConversation(alice);
+    await ask(alice, ORBIT_PAGE.question);
+    expect((await lastAnswerCitations(alice)).map((c) => c.title)).toEqual([ORBIT_PAGE.title]);
+    // Another panel of the same profile shows the conversation from local history, sources included.
+    const again = await aliceExt.openPanel();
+    try {
+      await again.getByTestId('profile-name').waitFor();
+      await again.locator('[data-testid="citation"]').first().waitFor({ timeout: 15_000 });
+      expect((await lastAnswerCitations(again)).map((c) => c.title)).toEqual([ORBIT_PAGE.title]);
+    } finally {
+      await again.close();
+    }
+  });
+
+  it('alice deletes it (after confirming) → it is gone from her list and her answers', async () => {
+    await listDocuments(alice);
+    await alice.getByTestId('document-delete').click();
+    await alice.getByTestId('document-delete-confirm').click();
+    await alice.getByTestId('documents-empty').waitFor({ timeout: 15_000 });
+    const answer = await askFresh(alice);
+    expect(answer.text).not.toContain(ORBIT_PAGE.codeName);
+    expect(answer.citations).toEqual([]);
+  });
+
+  it('alice adds the same page as an HTML file from the Knowledge view → listed as an upload, and cited again', async () => {
+    await uploadPageAsFile(alice, pages.url);
+    const docs = await listDocuments(alice);
+    expect(docs).toEqual([expect.objectContaining({ title: ORBIT_PAGE.title, role: 'owner' })]);
+    expect(await alice.locator('[data-testid="document"]').first().textContent()).toContain('HTML file');
+    const answer = await askFresh(alice);
+    expect(answer.text).toContain(ORBIT_PAGE.codeName);
+    expect(answer.citations.map((c) => [c.title, c.href])).toEqual([[ORBIT_PAGE.title, null]]);
+  });
+});
