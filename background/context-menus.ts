@@ -6,7 +6,7 @@
  * (lib/page-actions.ts). The selection travels as page data; the panel turns the action into the user's own turn.
  */
 import { browser } from 'wxt/browser';
-import { type ActionKind, languageName, type PendingAction, putPendingAction, TRANSLATE_LANGUAGES } from '@/lib/page-actions';
+import { type ActionKind, hasPendingAction, languageName, type PendingAction, putPendingAction, TRANSLATE_LANGUAGES } from '@/lib/page-actions';
 import { openPanel } from './open-panel';
 
 export const MENU = {
@@ -33,8 +33,13 @@ export interface MenuItem {
 
 /** The browser's UI language as a base BCP 47 code ("en-GB" → "en"). */
 export function uiLanguage(): string {
-  const i18n = (browser as unknown as { i18n?: { getUILanguage?(): string } }).i18n;
-  const lang = i18n?.getUILanguage?.() || globalThis.navigator?.language || 'en';
+  let lang = '';
+  try {
+    lang = (browser as unknown as { i18n?: { getUILanguage?(): string } }).i18n?.getUILanguage?.() ?? '';
+  } catch {
+    // No i18n API (test doubles): the navigator's language.
+  }
+  lang ||= globalThis.navigator?.language || 'en';
   return lang.split(/[-_]/)[0].toLowerCase() || 'en';
 }
 
@@ -75,6 +80,7 @@ export interface MenuTab {
 export interface HandlerDeps {
   openPanel(windowId: number | undefined): Promise<boolean>;
   putPendingAction(action: PendingAction): Promise<void>;
+  hasPendingAction(windowId: number): Promise<boolean>;
   now(): Date;
   newId(): string;
   uiLanguage(): string;
@@ -83,6 +89,7 @@ export interface HandlerDeps {
 const defaultDeps: HandlerDeps = {
   openPanel,
   putPendingAction: (a) => putPendingAction(a),
+  hasPendingAction: (windowId) => hasPendingAction(windowId),
   now: () => new Date(),
   newId: () => crypto.randomUUID(),
   uiLanguage,
@@ -142,7 +149,8 @@ export async function handleMenuClick(info: MenuClickInfo, tab: MenuTab | undefi
  */
 export async function handleOpen(tab: MenuTab | undefined, deps: HandlerDeps = defaultDeps): Promise<boolean> {
   const opening = deps.openPanel(tab?.windowId);
-  if (tab?.windowId !== undefined) {
+  // A menu action the panel has not taken yet (it was closed) is not replaced: it reads the page itself if it needs to.
+  if (tab?.windowId !== undefined && !(await deps.hasPendingAction(tab.windowId))) {
     await deps.putPendingAction({
       id: deps.newId(),
       kind: 'open',
@@ -161,7 +169,7 @@ export async function handleCommand(command: string, tab: MenuTab | undefined, d
 }
 
 /** (Re)creates the menus. Safe to call on every service-worker start: it removes what was there first. */
-export async function registerContextMenus(api: ContextMenusApi | undefined = contextMenusApi()): Promise<boolean> {
+export async function registerContextMenus(api: ContextMenusApi | null | undefined = contextMenusApi()): Promise<boolean> {
   if (!api) return false;
   await new Promise<void>((resolve) => api.removeAll(() => resolve()));
   for (const item of menuItems()) {

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState } from 'react';
 import type { ConnectedAccountsClient } from '@/lib/connected-accounts';
 import { CONNECTION_NAMES, connectionLabel, CONNECTIONS, PROVIDER_SCOPES, scopeLabel } from '@/lib/connections';
 import type { AvailableConnection, ConnectedAccount } from '@/lib/my-account';
+import { isConnectionAllowed, type ManagedPolicy, NO_POLICY, readManagedPolicy } from '@/lib/managed-policy';
 import { ErrorNotice } from './ErrorNotice';
 import { describeError, type UiError } from './errors';
 
@@ -22,8 +23,11 @@ export function ConnectedAccountsView({ client, onChanged }: { client: Connected
   const [available, setAvailable] = useState<AvailableConnection[]>([]);
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState<UiError | null>(null);
+  // The organization's allowed connections (UI only: the backend refuses tools of other connections itself).
+  const [policy, setPolicy] = useState<ManagedPolicy>(NO_POLICY);
 
   const load = useCallback(async () => {
+    void readManagedPolicy().then(setPolicy);
     try {
       const [list, connections] = await Promise.all([client.list(), client.connections()]);
       setAccounts(list);
@@ -52,7 +56,9 @@ export function ConnectedAccountsView({ client, onChanged }: { client: Connected
   };
 
   const connected = new Set((accounts ?? []).map((a) => a.connection));
-  const notConnected = (available.length ? available.map((c) => c.name) : CONNECTION_NAMES).filter((n) => !connected.has(n));
+  const notConnected = (available.length ? available.map((c) => c.name) : CONNECTION_NAMES).filter(
+    (n) => !connected.has(n) && isConnectionAllowed(policy, n),
+  );
 
   return (
     <section className="accounts" data-testid="connected-accounts" aria-labelledby="accounts-title">

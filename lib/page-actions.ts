@@ -48,6 +48,13 @@ export async function putPendingAction(action: PendingAction, area: SessionArea 
   await area.set({ [pendingActionKey(action.windowId)]: PendingAction.parse(action) });
 }
 
+/** Is an action waiting for the window's panel (not older than the TTL)? */
+export async function hasPendingAction(windowId: number, area: SessionArea = sessionArea(), now = Date.now()): Promise<boolean> {
+  const key = pendingActionKey(windowId);
+  const parsed = PendingAction.safeParse((await area.get(key))[key]);
+  return parsed.success && now - Date.parse(parsed.data.createdAt) <= PENDING_ACTION_TTL_MS;
+}
+
 /**
  * Takes (reads and removes) the window's pending action. Returns undefined when there is none, it is malformed, or
  * it is older than the TTL (all removed).

@@ -7,7 +7,10 @@
  */
 import fs from 'node:fs';
 import { transformer } from '@openfga/syntax-transformer';
+import { Evaluation } from '../backend/emulators/fga/evaluator';
 import { startFgaServer } from '../backend/emulators/fga/server';
+import { FgaState } from '../backend/emulators/fga/state';
+import { parseSubject } from '../backend/emulators/fga/tuples';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -59,6 +62,34 @@ const percentiles = (xs: number[]) => {
   return { p50: at(50), p95: at(95), p99: at(99), max: at(100), mean: Math.round((s.reduce((a, b) => a + b, 0) / s.length) * 100) / 100 };
 };
 
+/** The evaluator alone (no HTTP, no JSON): what one request costs the server. */
+function inProcess() {
+  const state = new FgaState(undefined, { maxTuplesPerWrite: Number.MAX_SAFE_INTEGER });
+  const { id } = state.createStore('bench');
+  state.writeModel(id, transformer.transformDSLToJSONObject(modelDsl));
+  state.write(id, { writes: tuples, deletes: [], onDuplicate: 'ignore', onMissing: 'error' });
+  const store = state.store(id);
+  const model = store.model();
+  const list: number[] = [];
+  const batch: number[] = [];
+  for (let i = 0; i < SAMPLES + 20; i++) {
+    const subject = parseSubject(`user:u${pick(USERS)}`)!;
+    let t = performance.now();
+    new Evaluation(model, store.tuples).listObjectIds('document', 'viewer', subject);
+    const listMs = performance.now() - t;
+    t = performance.now();
+    const ev = new Evaluation(model, store.tuples);
+    for (let j = 0; j < 50; j++) ev.check('document', `d${pick(DOCS)}`, 'viewer', subject);
+    const batchMs = performance.now() - t;
+    if (i >= 20) {
+      list.push(listMs); // the first runs warm the JIT up
+      batch.push(batchMs);
+    }
+  }
+  return { list_objects_ms: percentiles(list), batch_check_50_ms: percentiles(batch) };
+}
+
+const evaluation = inProcess();
 const server = await startFgaServer({ port: 0, listObjectsMaxResults: 100_000 });
 try {
   const post = async (path: string, body: unknown) => {
@@ -101,6 +132,7 @@ try {
         batch_check_50_ms: percentiles(batchTimes),
         check_ms: percentiles(checkTimes),
         note: 'milliseconds per HTTP round trip on loopback, JSON encoding included',
+        evaluation_only: evaluation,
       },
       null,
       2,

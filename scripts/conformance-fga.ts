@@ -246,6 +246,7 @@ async function runTest(client: OpenFgaClient, name: string, stages: Stage[], con
 
 const server = await startFgaServer({ port: 0 });
 const started = performance.now();
+let contextualRuns = 0;
 try {
   const client = new OpenFgaClient({ apiUrl: server.url });
   for (const test of tests) {
@@ -254,6 +255,7 @@ try {
     const contextualCount = (stage.tuples ?? []).length;
     if (test.stages.length === 1 && contextualCount > 0 && contextualCount <= 100) {
       await runTest(client, `${test.name}_ctxTuples`, test.stages, true);
+      contextualRuns++;
     }
   }
 } finally {
@@ -275,6 +277,7 @@ const checkAndListObjects = pct(stats.check.pass + stats.list_objects.pass, stat
 const report = {
   suite: path.relative(process.cwd(), suitePath) || suitePath,
   tests: tests.length,
+  ctx_tuples_variants: contextualRuns,
   seconds: Math.round(performance.now() - started) / 1000,
   assertions: Object.fromEntries(KINDS.map((k) => [k, { ...stats[k], percent: pct(stats[k].pass, stats[k].fail) }])),
   errors_expected: { ...errorStats, percent: pct(errorStats.pass, errorStats.fail) },

@@ -14,6 +14,7 @@ import { currentTotp } from '../backend/emulators/idp/totp';
 import { launchWithExtension, type ExtensionSession } from '../test/helpers/browser';
 import { answerOnDevice, openApprovalsPage, stepUpFromCard } from '../test/helpers/trusted-device';
 import { ragScenario } from './demo/rag';
+import { pageScenario } from './demo/page';
 import {
   answerConsent,
   ask,
@@ -164,7 +165,7 @@ scenarios.approval = async (d) => {
   await d.shot(panel, '01-approval-pending');
   const clickedAt = await d.step('approve on the approvals page', async () => {
     await device.bringToFront();
-    return answerOnDevice(device, 'Send mail to bob at example.com: Notes from today', 'approve', { shot: (p) => d.shot(p, '02-approvals-page') });
+    return answerOnDevice(device, 'NEW recipient: Send mail to bob at example.com: Notes from today', 'approve', { shot: (p) => d.shot(p, '02-approvals-page') });
   });
   await d.step('the mail is sent and the chat says so', async () => {
     await panel.bringToFront();
@@ -213,6 +214,7 @@ scenarios.approval = async (d) => {
 };
 
 scenarios.rag = ragScenario;
+scenarios.page = pageScenario;
 
 const { values } = parseArgs({ options: { scenario: { type: 'string', default: 'chat' }, out: { type: 'string', default: 'demo-output' } } });
 const scenario = values.scenario!;

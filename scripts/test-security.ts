@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../backend/src/config';
-import { idsInTestName, parseSecurityTestIds, SECURITY_TEST_IDS } from '../test/security/ids';
+import { idsInTestName, idsOfTest, parseSecurityTestIds, SECURITY_TEST_IDS } from '../test/security/ids';
 
 const root = path.resolve(import.meta.dirname, '..');
 const { values: flags } = parseArgs({ options: { 'no-e2e': { type: 'boolean', default: false }, 'no-build': { type: 'boolean', default: false } } });
@@ -96,13 +96,13 @@ for (const file of report.testResults) {
   for (const a of file.assertionResults) {
     const name = [...a.ancestorTitles, a.title].join(' › ');
     const result = a.status === 'passed' ? 'pass' : a.status === 'failed' ? 'FAIL' : a.status;
-    const found = idsInTestName(name, idList);
+    const found = idsOfTest(a.title, a.ancestorTitles, idList);
     for (const id of found) {
       const row = { id, name: `${name}  [${rel}]`, result };
       rows.push(row);
       byId.get(id)!.push(row);
     }
-    if (!found.length && rel.startsWith('test/security/')) fuzz.push({ id: 'fuzz', name: `${name}  [${rel}]`, result });
+    if (!found.length && rel.startsWith('test/security/')) fuzz.push({ id: 'suite', name: `${name}  [${rel}]`, result });
     else if (!found.length && a.status === 'failed') otherFailures++;
   }
 }
@@ -130,7 +130,7 @@ for (const id of idList) {
   }
 }
 table.push(...fuzz);
-for (const r of fuzz) if (r.result !== 'pass') failing.add('fuzz');
+for (const r of fuzz) if (r.result !== 'pass') failing.add('suite');
 
 const width = Math.min(150, Math.max(...table.map((r) => r.name.length)));
 const line = (a: string, b: string, c: string) => console.log(`${a.padEnd(5)} | ${b.length > width ? `${b.slice(0, width - 1)}…` : b.padEnd(width)} | ${c}`);

@@ -113,7 +113,7 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
       projectsUrl = projects.url;
     }
 
-    const fga = await startKnowledgeAuthorization(config, users, opts.ports?.fga ?? DEFAULT_FGA_PORT, closers);
+    const fga = await startKnowledgeAuthorization(config, users, opts.ports?.fga ?? (opts.ports ? 0 : DEFAULT_FGA_PORT), closers);
 
     const backend = await startBackend(config, log);
     closers.push(backend.close);
@@ -136,6 +136,7 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
   }
 }
 
+/** `npm start`'s FGA emulator (any caller that picks ports itself gets a free one unless it names this one). */
 const DEFAULT_FGA_PORT = 8792;
 
 /**

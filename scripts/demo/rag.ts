@@ -17,7 +17,7 @@ import {
   revokeShare,
   shareWith,
 } from '../../test/helpers/knowledge-panel';
-import { openSidePanelBeside, savePageFromSidePanel, type SidePanelBesidePage } from '../../test/helpers/knowledge-save';
+import { dismissPageNotice, openSidePanelBeside, savePageFromSidePanel, type SidePanelBesidePage } from '../../test/helpers/knowledge-save';
 import { ask, newConversation, signIn } from '../../test/helpers/panel';
 
 /** What the demo runner (scripts/demo.ts) gives a scenario. */
@@ -32,11 +32,16 @@ export interface RagDemoContext {
 
 async function askFresh(panel: Page) {
   await closeKnowledge(panel);
+  await dismissPageNotice(panel);
   await newConversation(panel);
   const started = Date.now();
   const answer = await ask(panel, ORBIT_PAGE.question);
-  // Show the sources in the screenshot (the answer scrolls into view; its end is the citations).
-  await panel.locator('[data-testid="message"][data-role="assistant"]').last().scrollIntoViewIfNeeded();
+  // The screenshot starts at the answer's turn (tool row, answer, sources) rather than at the end of the list.
+  // Scrolls the message list only (scrollIntoView would scroll the whole document sideways when the toolbar overflows).
+  await panel.locator('[data-testid="assistant-turn"]').last().evaluate((el) => {
+    const list = el.closest('[data-testid="message-list"]') as HTMLElement | null;
+    if (list) list.scrollTop += el.getBoundingClientRect().top - list.getBoundingClientRect().top - 8;
+  });
   return { text: answer.text, citations: await lastAnswerCitations(panel), ms: Date.now() - started };
 }
 
@@ -56,7 +61,8 @@ export async function ragScenario(d: RagDemoContext): Promise<void> {
   let aliceSide: SidePanelBesidePage | undefined;
   try {
     const alice = await d.step('alice: open the handbook page, open the side panel beside it, sign in', async () => {
-      aliceSide = await openSidePanelBeside(d.stack.backendUrl, pages.url);
+      // Taller than the usual 760 px: the page bar stays under the conversation, and the answer's sources should fit.
+      aliceSide = await openSidePanelBeside(d.stack.backendUrl, pages.url, { width: 400, height: 900 });
       await signIn(aliceSide.panel, aliceSide.ext.context, user('alice'));
       return aliceSide.panel;
     });

@@ -85,7 +85,8 @@ describe('approvals on the trusted device', () => {
     await shot(panel, '01-pending');
 
     await device.bringToFront();
-    const clickedAt = await answerOnDevice(device, 'Send mail to bob at example.com: Notes from today', 'approve', { shot: (p) => shot(p, '02-approvals-page') });
+    // Bob's address came from the calendar, not from the user's words: the approval names him as a new recipient.
+    const clickedAt = await answerOnDevice(device, 'NEW recipient: Send mail to bob at example.com: Notes from today', 'approve', { shot: (p) => shot(p, '02-approvals-page') });
     await panel.bringToFront();
     expect(await outcome()).toBe('approved');
     await waitForToolCall(panel, 'send_email', 'done', 30_000);

@@ -20,7 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FREE_PORTS, startStack } from '../../backend/src/stack';
 import { DEFAULT_EXTENSION_PATH, type ExtensionSession, launchWithExtension, REPO_ROOT } from '../helpers/browser';
 import { ORBIT_PAGE, type PageServer, servePages } from '../helpers/knowledge-page';
-import { openSidePanelBeside, savePageFromSidePanel, type SidePanelBesidePage, uploadPageAsFile } from '../helpers/knowledge-save';
+import { dismissPageNotice, openSidePanelBeside, savePageFromSidePanel, type SidePanelBesidePage, uploadPageAsFile } from '../helpers/knowledge-save';
 import {
   closeKnowledge,
   closeShareDialog,
@@ -52,6 +52,7 @@ async function shot(page: Page, name: string): Promise<void> {
 /** Asks in a new conversation (so earlier answers cannot carry the fact) and returns the answer and its sources. */
 async function askFresh(panel: Page, question = ORBIT_PAGE.question) {
   await closeKnowledge(panel);
+  await dismissPageNotice(panel);
   await newConversation(panel);
   const answer = await ask(panel, question);
   const citations = await lastAnswerCitations(panel);
@@ -86,6 +87,8 @@ afterAll(async () => {
 });
 
 describe('knowledge base: save, cite, share, revoke', () => {
+  /** What bob saw while alice's document existed and was not shared with him. */
+  let bobBlind: Awaited<ReturnType<typeof askFresh>>;
   it('a file the knowledge base cannot take is refused in the panel with a clear reason, and nothing is added', async () => {
     const refused = await uploadFile(alice, { name: 'diagram.png', mimeType: 'image/png', buffer: Buffer.from([0x89, 0x50, 0x4e, 0x47]) });
     expect(refused.state).toBe('failed');
@@ -121,6 +124,7 @@ describe('knowledge base: save, cite, share, revoke', () => {
 
   it('bob asks the same → nothing from it: no fact, no title, no sources, no count; his Knowledge view is empty', async () => {
     const answer = await askFresh(bob);
+    bobBlind = answer;
     expect(answer.text).not.toContain(ORBIT_PAGE.codeName);
     expect(answer.text).not.toContain(ORBIT_PAGE.title);
     expect(answer.citations).toEqual([]);
@@ -190,6 +194,13 @@ describe('knowledge base: save, cite, share, revoke', () => {
     const answer = await askFresh(alice);
     expect(answer.text).not.toContain(ORBIT_PAGE.codeName);
     expect(answer.citations).toEqual([]);
+  });
+
+  it('F3: what bob saw while the document existed is exactly what he sees now that it does not exist at all', async () => {
+    const now = await askFresh(bob);
+    expect(now.text).toBe(bobBlind.text);
+    expect(now.tools).toEqual(bobBlind.tools);
+    expect(now.citations).toEqual([]);
   });
 
   it('alice adds the same page as an HTML file from the Knowledge view → listed as an upload, and cited again', async () => {

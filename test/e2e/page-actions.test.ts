@@ -41,6 +41,7 @@ async function setUp(pages: TestPages, model?: string): Promise<Env> {
   await clickToolbarButton(ext, tab);
   const cdp = await connectForSidePanel(userDataDir);
   const panel = await waitForSidePanel(cdp, ext.extensionId);
+  await panel.setViewportSize({ width: 400, height: 760 }).catch(() => {});
   const alice = stack.users.find((u) => u.email === 'alice@example.com')!;
   await signIn(panel, ext.context, alice);
   return { stack, ext, cdp, panel, tab, dirs: [dataDir, userDataDir] };

@@ -22,7 +22,11 @@ export interface SidePanelBesidePage {
   close(): Promise<void>;
 }
 
-export async function openSidePanelBeside(backendUrl: string, url: string): Promise<SidePanelBesidePage> {
+export async function openSidePanelBeside(
+  backendUrl: string,
+  url: string,
+  viewport: { width: number; height: number } = { width: 400, height: 760 },
+): Promise<SidePanelBesidePage> {
   const userDataDir = await mkdtemp(path.join(tmpdir(), 'deputy-knowledge-profile-'));
   let ext: ExtensionSession | undefined;
   let cdp: Browser | undefined;
@@ -33,6 +37,8 @@ export async function openSidePanelBeside(backendUrl: string, url: string): Prom
     await clickToolbarButton(ext, tab);
     cdp = await connectForSidePanel(userDataDir);
     const panel = await waitForSidePanel(cdp, ext.extensionId);
+    // The size of a typical side panel, as the other panels in tests (headless Chromium gives it a small default).
+    await panel.setViewportSize(viewport).catch(() => {});
     const session = ext;
     const browser = cdp;
     return {
@@ -69,10 +75,20 @@ export async function savePageFromSidePanel(panel: Page, timeout = 30_000): Prom
   const title = (await notice.locator('.notice-title').textContent())?.trim() ?? '';
   const message = (await notice.locator('.notice-text').textContent())?.trim() ?? '';
   if ((await notice.getAttribute('data-kind')) !== 'ok') throw new Error(`Saving the page failed: ${title}: ${message}`);
+  // The switch is stored (site preferences) before the panel shows it: click, then wait for the bar to say so.
   const include = panel.getByTestId('page-include');
-  if (await include.isChecked()) await include.uncheck();
+  if (await include.isChecked()) await include.click();
   await panel.locator('[data-testid="page-context"][data-included="false"]').waitFor({ timeout });
   return { title, message };
+}
+
+/** Dismisses the "Saved to your knowledge base" notice (if shown), giving the conversation its room back. */
+export async function dismissPageNotice(panel: Page): Promise<void> {
+  const notice = panel.getByTestId('page-notice');
+  if (await notice.isVisible().catch(() => false)) {
+    await notice.getByRole('button', { name: 'Dismiss' }).click();
+    await notice.waitFor({ state: 'detached' });
+  }
 }
 
 /** The page's HTML, fetched from its server, added through the Knowledge view's file picker and titled after the page. */

@@ -61,8 +61,12 @@ describe('approvals (CIBA) in the agent runtime', () => {
     if (!ofType(events, 'run.interrupted').length) console.log(JSON.stringify(events.filter((e) => e.type !== 'message.delta')));
     const pending = pendingOf(events);
     const notes = ofType(first.events, 'message.completed').at(-1)!.message.content;
-    expect(pending.bindingMessage).toBe('Send mail to bob at example.com: Notes from today');
-    expect(pending.authorizationDetails).toEqual([{ type: 'email_send', to: ['bob@example.com'], subject: 'Notes from today', body: notes }]);
+    // The address came from the calendar, not from the user's words: the approval says it is a new recipient.
+    expect(pending.bindingMessage).toBe('NEW recipient: Send mail to bob at example.com: Notes from today');
+    expect(pending.authorizationDetails).toEqual([
+      { type: 'email_send', to: ['bob@example.com'], subject: 'Notes from today', body: notes },
+      { type: 'new_destination', kind: 'email', value: 'bob@example.com' },
+    ]);
     expect(Date.parse(pending.expiresAt!)).toBeGreaterThan(Date.now());
     expect(await h.approvalStore.list(alice.user.sub, { status: 'pending' })).toHaveLength(1);
 

@@ -14,6 +14,7 @@ import {
   WriteRequestWritesOnDuplicate,
 } from '@openfga/sdk';
 import { transformer } from '@openfga/syntax-transformer';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FgaServer, startFgaServer } from '../../backend/emulators/fga/server';
 
@@ -56,10 +57,15 @@ describe('OpenFGA-compatible server through @openfga/sdk', () => {
   let server: FgaServer;
   let fga: OpenFgaClient;
   let modelId: string;
+  /** Requests the server could only answer through its catch-all (a validation gap): there must be none. */
+  const unexpected: string[] = [];
+  const log = (line: string) => {
+    if (line.includes('unexpected error')) unexpected.push(line);
+  };
 
   beforeAll(async () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'deputy-fga-'));
-    server = await startFgaServer({ port: 0, dataDir });
+    server = await startFgaServer({ port: 0, dataDir, log });
     fga = new OpenFgaClient({ apiUrl: server.url });
     const store = await fga.createStore({ name: 'deputy-test' });
     fga.storeId = store.id;
@@ -145,6 +151,21 @@ describe('OpenFGA-compatible server through @openfga/sdk', () => {
     expect(pub.users).toEqual([{ wildcard: { type: 'user' } }]);
   });
 
+  it('caps ListObjects at 1000 like OpenFGA and streams every object with StreamedListObjects', async () => {
+    const shared = Array.from({ length: 1100 }, (_, i) => ({ user: 'folder:public', relation: 'parent', object: `document:bulk-${i}` }));
+    for (let i = 0; i < shared.length; i += 100) await fga.write({ writes: shared.slice(i, i + 100) });
+    expect(await errorOf(fga.write({ writes: shared.slice(0, 101).map((t) => ({ ...t, object: `${t.object}-x` })) }))).toMatchObject({ code: 'exceeded_entity_limit' });
+    const capped = await fga.listObjects({ user: 'user:zed', relation: 'viewer', type: 'document' });
+    expect(capped.objects).toHaveLength(1000);
+    const streamed: string[] = [];
+    for await (const o of fga.streamedListObjects({ user: 'user:zed', relation: 'viewer', type: 'document' })) streamed.push(o.object);
+    expect(streamed).toHaveLength(1101); // the bulk documents and document:press
+    expect(new Set(streamed).size).toBe(1101);
+    for (let i = 0; i < shared.length; i += 100) await fga.write({ deletes: shared.slice(i, i + 100) });
+    expect((await fga.check({ user: 'user:zed', relation: 'viewer', object: 'document:bulk-0' })).allowed).toBe(false);
+    expect((await fga.listObjects({ user: 'user:zed', relation: 'viewer', type: 'document' })).objects).toEqual(['document:press']);
+  });
+
   it('batch-checks with correlation ids', async () => {
     const { result } = await fga.batchCheck({
       checks: [
@@ -220,6 +241,41 @@ describe('OpenFGA-compatible server through @openfga/sdk', () => {
     expect(wrongShape.status).toBe(400);
     const unknownRoute = await fetch(`${server.url}/nope`);
     expect(unknownRoute.status).toBe(404);
+  });
+
+  it('answers random and mutated bodies on every route with an OpenFGA error or a result, never a 5xx', async () => {
+    const store = fga.storeId!;
+    const routes: Array<[string, string, Record<string, unknown>]> = [
+      ['POST', '/stores', { name: 'fuzzed' }],
+      ['POST', `/stores/${store}/authorization-models`, model() as Record<string, unknown>],
+      ['POST', `/stores/${store}/write`, { writes: { tuple_keys: [{ user: 'user:x', relation: 'member', object: 'group:fuzz' }], on_duplicate: 'ignore' } }],
+      ['POST', `/stores/${store}/read`, { tuple_key: { object: 'group:eng' }, page_size: 5 }],
+      ['POST', `/stores/${store}/changes`, { type: 'group', page_size: 5 }],
+      ['POST', `/stores/${store}/check`, { tuple_key: { user: 'user:anne', relation: 'viewer', object: 'document:press' }, context: { hour: 3 } }],
+      ['POST', `/stores/${store}/batch-check`, { checks: [{ tuple_key: { user: 'user:anne', relation: 'viewer', object: 'document:press' }, correlation_id: 'x' }] }],
+      ['POST', `/stores/${store}/list-objects`, { user: 'user:anne', relation: 'viewer', type: 'document' }],
+      ['POST', `/stores/${store}/list-users`, { object: { type: 'document', id: 'press' }, relation: 'viewer', user_filters: [{ type: 'user' }] }],
+      ['POST', `/stores/${store}/expand`, { tuple_key: { relation: 'viewer', object: 'document:press' } }],
+      ['PUT', `/stores/${store}/assertions/${modelId}`, { assertions: [{ tuple_key: { user: 'user:anne', relation: 'viewer', object: 'document:press' }, expectation: true }] }],
+    ];
+    const mutate = (sample: Record<string, unknown>) =>
+      fc.oneof(
+        fc.jsonValue(),
+        fc.record({ key: fc.constantFrom(...Object.keys(sample)), value: fc.jsonValue() }).map(({ key, value }) => ({ ...sample, [key]: value })),
+        fc.constantFrom(...Object.keys(sample)).map((key) => Object.fromEntries(Object.entries(sample).filter(([k]) => k !== key))),
+      );
+    for (const [method, p, sample] of routes) {
+      await fc.assert(
+        fc.asyncProperty(mutate(sample), async (body) => {
+          const res = await fetch(`${server.url}${p}`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+          expect(res.status, `${method} ${p} ${JSON.stringify(body)}`).toBeLessThan(500);
+          if (res.status >= 400) expect(await res.json()).toMatchObject({ code: expect.any(String), message: expect.any(String) });
+          else await res.arrayBuffer();
+        }),
+        { numRuns: 40 },
+      );
+    }
+    expect(unexpected).toEqual([]);
   });
 
   it('reports too-deep resolution like OpenFGA', async () => {

@@ -41,7 +41,7 @@ async function ask(token: string, message: string) {
   const events = await readRunEvents(res);
   const completed = events.map((e) => e.data).filter((e) => e.type === 'message.completed').at(-1) as { message: ChatMessage } | undefined;
   const started = events.find((e) => e.data.type === 'run.started')?.data as { threadId: string };
-  return { events, raw: JSON.stringify(events), message: completed?.message, threadId: started.threadId, modelSaw: modelTraffic.slice(before).join('\n') };
+  return { events, raw: JSON.stringify(events), message: completed?.message, threadId: started.threadId, modelSaw: modelTraffic.slice(before).join('\n'), modelBodies: modelTraffic.slice(before) };
 }
 
 const SECRET = {
@@ -124,6 +124,10 @@ describe('documents API', () => {
       expect(Problem.parse(await res.json()).code).toBe(code);
     }
     expect((await api('/v1/documents/not-a-uuid', alice)).status).toBe(400);
+    // Control characters (Postgres text cannot hold NUL) are cleaned, not a 500.
+    const nul = await api('/v1/documents', alice, { method: 'POST', json: { title: 'Null\u0000title', source: 'upload', contentType: 'text/plain', text: 'Text with a NUL\u0000 inside.' } });
+    expect(nul.status).toBe(201);
+    expect(DocumentView.parse(await nul.json()).title).toBe('Null title');
   });
 });
 
@@ -152,7 +156,12 @@ describe('the story: save, ask, share, revoke', () => {
       expect(turn.raw).not.toContain(m);
     }
     // The tool's result is an empty list: no total, no "1 hidden", nothing that counts what was filtered out.
-    expect(turn.modelSaw).toContain('{\\"ok\\":true,\\"data\\":{\\"results\\":[]}}');
+    const toolResults = turn.modelBodies
+      .flatMap((body) => (JSON.parse(body) as { messages: Array<{ role: string; content: string }> }).messages)
+      .filter((m) => m.role === 'tool')
+      .map((m) => JSON.parse(m.content) as { ok: boolean; data: unknown });
+    expect(toolResults.length).toBeGreaterThan(0);
+    for (const r of toolResults) expect(r.data).toEqual({ results: [] });
     expect(turn.message?.content).toMatch(/found nothing/);
     expect(turn.message?.citations).toBeUndefined();
     // The API: not listed, not readable, its shares not readable, and the answers look like a missing document.

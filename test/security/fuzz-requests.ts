@@ -15,7 +15,7 @@ import { KNOWN_PARAMS, OTHER_USERS_PARAMS, type ErrorShape, type Method, type Ro
 
 export interface FuzzCase {
   method: Method;
-  token: 'valid' | 'none' | 'garbage' | 'tampered' | 'bob' | 'query' | 'cookie' | 'basicGarbage';
+  token: 'valid' | 'none' | 'garbage' | 'tampered' | 'otherAudience' | 'query' | 'cookie' | 'basicGarbage';
   params: Record<string, string>;
   /** Leave `%` in parameters unescaped (invalid percent-encodings reach the router). */
   rawPercent: boolean;
@@ -103,7 +103,7 @@ export function fuzzCase(route: RouteSpec): fc.Arbitrary<FuzzCase> {
     method: fc.oneof({ weight: 5, arbitrary: fc.constant(route.method) }, { weight: 1, arbitrary: fc.constantFrom<Method>('GET', 'POST', 'PUT', 'PATCH', 'DELETE') }),
     token: fc.oneof(
       { weight: 6, arbitrary: fc.constant('valid' as const) },
-      { weight: 3, arbitrary: fc.constantFrom('none' as const, 'garbage' as const, 'tampered' as const, 'bob' as const, 'query' as const, 'cookie' as const, 'basicGarbage' as const) },
+      { weight: 3, arbitrary: fc.constantFrom('none' as const, 'garbage' as const, 'tampered' as const, 'otherAudience' as const, 'query' as const, 'cookie' as const, 'basicGarbage' as const) },
     ),
     params: fc.record(Object.fromEntries(names.map((n) => [n, param(n)]))) as fc.Arbitrary<Record<string, string>>,
     rawPercent: fc.boolean(),
@@ -136,13 +136,14 @@ export function toRequest(world: FuzzWorld, route: RouteSpec, c: FuzzCase): { ur
 
   const headers = new Headers();
   const valid = world.credential(route.auth);
-  const bob = world.credential(route.auth, 'bob');
+  // Bob's real token, but for another audience (his My Account token at an API, his API token everywhere else).
+  const bob = world.credential(route.auth === 'api' ? 'myAccount' : 'api', 'bob');
   const asAuth = (t: string) => (t.startsWith('Basic ') ? t : `Bearer ${t}`);
   if (valid) {
     if (c.token === 'valid') headers.set('authorization', asAuth(valid));
     if (c.token === 'garbage') headers.set('authorization', 'Bearer eyJhbGciOiJub25lIn0.e30.');
     if (c.token === 'tampered') headers.set('authorization', asAuth(valid.slice(0, -6) + (valid.endsWith('AAAAAA') ? 'BBBBBB' : 'AAAAAA')));
-    if (c.token === 'bob' && bob) headers.set('authorization', asAuth(bob));
+    if (c.token === 'otherAudience') headers.set('authorization', asAuth(bob));
     if (c.token === 'query') url.searchParams.set('access_token', valid.replace(/^Basic /, ''));
     if (c.token === 'cookie') headers.set('cookie', `access_token=${valid.replace(/^Basic /, '')}`);
     if (c.token === 'basicGarbage') headers.set('authorization', 'Basic Og==');

@@ -64,3 +64,19 @@ export function idsInTestName(name: string, known: Iterable<string>): string[] {
   for (const id of known) if (new RegExp(`(^|[^A-Za-z0-9])${id}([^0-9A-Za-z]|$)`).test(name)) found.push(id);
   return found;
 }
+
+/**
+ * The ids a test stands for: those in its own title; if it names none, those of the nearest enclosing describe that
+ * names any, except ranges ("F1-F4" groups tests, each of which names its own id).
+ */
+export function idsOfTest(title: string, ancestors: string[], known: Iterable<string>): string[] {
+  const list = [...known];
+  const own = idsInTestName(title, list);
+  if (own.length) return own;
+  for (const a of [...ancestors].reverse()) {
+    const withoutRanges = a.replace(/\b[A-Z][0-9]{1,2}\s*[-–]\s*[A-Z][0-9]{1,2}\b/g, ' ');
+    const found = idsInTestName(withoutRanges, list);
+    if (found.length) return found;
+  }
+  return [];
+}

@@ -6,7 +6,8 @@
 import { renderToStaticMarkup } from 'react-dom/server';
 import { describe, expect, it, vi } from 'vitest';
 import { CitationList } from '../../components/Citations';
-import { DocumentEntries, uploadFiles, type UploadStatus, UploadStatuses } from '../../components/KnowledgeView';
+import { Header } from '../../components/Header';
+import { DocumentEntries, KnowledgeToggle, uploadFiles, type UploadStatus, UploadStatuses } from '../../components/KnowledgeView';
 import { canDelete, canShare, ownerText, safeHttpUrl, shareRequestFromForm, sizeText } from '../../components/knowledge-format';
 import { MessageList } from '../../components/MessageList';
 import { applyRunEvents, buildTimeline, createRun } from '../../components/run-state';
@@ -84,6 +85,22 @@ describe('DocumentEntries', () => {
 
   it('has an empty state', () => {
     expect(entries([])).toContain('data-testid="documents-empty"');
+  });
+});
+
+describe('KnowledgeToggle', () => {
+  it('sits in the header before "Sign out" and says whether the drawer is open', () => {
+    const html = renderToStaticMarkup(
+      <Header
+        user={{ sub: 'auth0|alice', name: 'Alice Anders', email: 'alice@example.com' }}
+        model={{ name: 'deputy-offline-1', offline: true }}
+        signingOut={false}
+        onSignOut={noop}
+        actions={<KnowledgeToggle open onToggle={noop} />}
+      />,
+    );
+    expect(html).toMatch(/<div class="header-actions"><button[^>]*aria-expanded="true" aria-controls="knowledge-drawer" data-testid="knowledge-toggle">Knowledge<\/button><button[^>]*data-testid="sign-out">Sign out</);
+    expect(renderToStaticMarkup(<KnowledgeToggle open={false} onToggle={noop} />)).toContain('aria-expanded="false"');
   });
 });
 

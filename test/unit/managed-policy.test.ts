@@ -205,3 +205,14 @@ describe('sites never captured', () => {
     expect(await isCaptureBlocked('https://news.example/', { area: rejecting })).toBe(false);
   });
 });
+
+describe('the background worker', () => {
+  it('reports policy values it reads fail-closed, now and when the administrator pushes new ones', async () => {
+    const { watchOrganizationPolicy } = await import('../../background/managed-policy-watch');
+    const lines: string[] = [];
+    const stop = watchOrganizationPolicy((l) => lines.push(String(l)));
+    await fakeBrowser.storage.managed.set({ allowedTools: 'send_email' });
+    await vi.waitFor(() => expect(lines.some((l) => /allowedTools is invalid/.test(l))).toBe(true));
+    stop();
+  });
+});

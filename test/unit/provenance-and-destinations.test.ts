@@ -54,7 +54,7 @@ describe('destination rule: what the user named', () => {
       { summary: 'Send “Hi” to eve@evil.example', bindingMessage: 'Send mail to eve at evil.example: Hi', authorizationDetails: [{ type: 'email_send', to: ['eve@evil.example'], subject: 'Hi', body: 'x' }] },
       [{ kind: 'email', value: 'eve@evil.example' }],
     );
-    expect(d.bindingMessage).toMatch(/^NEW recipient eve at evil\.example/);
+    expect(d.bindingMessage).toBe('NEW recipient: Send mail to eve at evil.example: Hi');
     expect(d.bindingMessage.length).toBeLessThanOrEqual(64);
     expect(d.authorizationDetails).toContainEqual({ type: 'new_destination', kind: 'email', value: 'eve@evil.example' });
     expect(invalidDetailsReason(d.authorizationDetails, DEFAULT_API_AUDIENCE)).toBeUndefined();
@@ -65,7 +65,7 @@ describe('destination rule: what the user named', () => {
     const many = Array.from({ length: 30 }, (_, i) => ({ kind: 'email' as const, value: `x${i}@evil.example` }));
     const d = withNewDestinations({ summary: 's', bindingMessage: 'b', authorizationDetails: [{ type: 'email_send', to: [], subject: 's', body: 'b' }] }, many);
     expect(d.authorizationDetails.length).toBe(2);
-    expect(d.bindingMessage).toMatch(/\+29/);
+    expect(d.bindingMessage).toMatch(/^NEW recipients x0 at evil\.example \+29 - /);
   });
 });
 

@@ -168,13 +168,11 @@ export function compileCondition(name: string, def: ConditionDefinition): Compil
     name,
     params,
     evaluate(context) {
+      // As OpenFGA: every declared parameter must be present, even one the expression would not need.
+      const missing = [...params.keys()].filter((p) => context[p] === undefined || context[p] === null);
+      if (missing.length) return { ok: false, missing };
       const values: Record<string, unknown> = {};
-      const missing: string[] = [];
       for (const [p, t] of params) {
-        if (!(p in context) || context[p] === undefined || context[p] === null) {
-          missing.push(p);
-          continue;
-        }
         try {
           values[p] = convert(context[p], t);
         } catch (err) {
@@ -182,16 +180,11 @@ export function compileCondition(name: string, def: ConditionDefinition): Compil
         }
       }
       try {
-        if (missing.length === 0) {
-          const out = program(values);
-          if (typeof out !== 'boolean') return { ok: false, error: `condition '${name}' did not evaluate to a bool` };
-          return { ok: true, value: out };
-        }
+        const out = program(values);
+        return typeof out === 'boolean' ? { ok: true, value: out } : { ok: false, error: `condition '${name}' did not evaluate to a bool` };
       } catch (err) {
-        // A parameter the expression never reads may be absent; only report missing ones when evaluation needs them.
-        return missing.length ? { ok: false, missing } : { ok: false, error: `failed to evaluate condition '${name}': ${(err as Error).message}` };
+        return { ok: false, error: `failed to evaluate condition '${name}': ${(err as Error).message}` };
       }
-      return { ok: false, missing };
     },
   };
 }

@@ -29,6 +29,10 @@ export type ListedUser =
 export class Evaluation {
   private readonly checkMemo = new Map<string, Tri>();
   private readonly onStack = new Set<string>();
+  /** Unknown results and the ancestors (on the stack when computed) whose cycles made them unknown. */
+  private readonly unknownMemo = new Map<string, Set<string>>();
+  /** Per frame of `resolve`: the ancestors its subtree ran into. */
+  private readonly cutDeps: Array<Set<string>> = [];
   /** The first condition that could not be evaluated (missing parameters, bad values) in this request. */
   conditionFailure: FgaError | undefined;
 
@@ -64,25 +68,51 @@ export class Evaluation {
   /**
    * Three-valued: a cycle yields "unknown", which a union can still override with true and an intersection with
    * false, and which is "not allowed" at the top (as OpenFGA does: `[user] but not restricted` where restricted
-   * loops back to viewer is false). Definite results are memoised; unknown ones depend on the path and are not.
+   * loops back to viewer is false). Definite results are memoised for the request. An unknown result depends on
+   * the ancestors on the stack it ran into; it is reused while all of them are still on the stack (where computing
+   * it again would give the same answer), which keeps densely cyclic graphs polynomial instead of exponential.
    */
   private resolve(objectType: string, objectId: string, relation: string, subject: Subject, depth: number): Tri {
     if (subject.relation === relation && subject.type === objectType && subject.id === objectId) return T;
     const key = `${objectType}:${objectId}#${relation}@${subject.raw}`;
     const memo = this.checkMemo.get(key);
     if (memo !== undefined) return memo;
-    if (this.onStack.has(key)) return U;
+    if (this.onStack.has(key)) {
+      this.cutDeps.at(-1)?.add(key);
+      return U;
+    }
+    const unknown = this.unknownMemo.get(key);
+    if (unknown && [...unknown].every((k) => this.onStack.has(k))) {
+      const deps = this.cutDeps.at(-1);
+      if (deps) for (const k of unknown) deps.add(k);
+      return U;
+    }
     if (depth >= this.maxDepth) throw tooComplex();
     const rel = this.relation(objectType, relation);
     if (!rel) return F;
     this.onStack.add(key);
+    const deps = new Set<string>();
+    this.cutDeps.push(deps);
     let result: Tri;
     try {
       result = this.checkRewrite(rel.rewrite, rel, objectType, objectId, subject, depth);
     } finally {
+      this.cutDeps.pop();
       this.onStack.delete(key);
     }
-    if (result !== U) this.checkMemo.set(key, result);
+    if (result !== U) {
+      this.checkMemo.set(key, result);
+    } else {
+      deps.delete(key);
+      if (deps.size === 0) {
+        // Every cycle it met closed on itself: with nothing else to depend on, "unknown" is its final answer.
+        this.checkMemo.set(key, U);
+      } else {
+        this.unknownMemo.set(key, deps);
+        const parent = this.cutDeps.at(-1);
+        if (parent) for (const k of deps) parent.add(k);
+      }
+    }
     return result;
   }
 

@@ -33,7 +33,8 @@ const MAX_CONTEXTUAL_TUPLES = 100;
 const CONSISTENCY = new Set(['UNSPECIFIED', 'MINIMIZE_LATENCY', 'HIGHER_CONSISTENCY']);
 
 type Json = Record<string, unknown>;
-type Handler = (params: string[], body: Json, query: URLSearchParams) => { status?: number; body?: unknown };
+type Handler = (params: string[], body: Json, query: URLSearchParams) => HandlerResult;
+type HandlerResult = { status?: number; body?: unknown; ndjson?: unknown[] };
 
 const isObj = (v: unknown): v is Json => !!v && typeof v === 'object' && !Array.isArray(v);
 
@@ -68,6 +69,10 @@ function tupleKeyOf(raw: unknown, where: string): TupleKeyJson {
     if (typeof raw[f] !== 'string' || !raw[f]) throw validationError(`invalid ${where}.${f[0].toUpperCase()}${f.slice(1)}: value length must be at least 1 runes`);
   }
   const key: TupleKeyJson = { object: raw.object as string, relation: raw.relation as string, user: raw.user as string };
+  // OpenFGA's field limits.
+  if (key.object.length > 256) throw validationError(`invalid ${where}.Object: value length must be at most 256 bytes`);
+  if (key.relation.length > 50) throw validationError(`invalid ${where}.Relation: value length must be at most 50 bytes`);
+  if (key.user.length > 512) throw validationError(`invalid ${where}.User: value length must be at most 512 bytes`);
   if (raw.condition !== undefined && raw.condition !== null) {
     if (!isObj(raw.condition) || typeof raw.condition.name !== 'string') throw validationError(`invalid ${where}.Condition: a condition needs a name`);
     if (raw.condition.context !== undefined && raw.condition.context !== null && !isObj(raw.condition.context)) {
@@ -335,27 +340,13 @@ export function createFgaHandler(state: FgaState, opts: Required<Pick<FgaServerO
     [
       'POST',
       /^\/stores\/([^/]+)\/list-objects$/,
-      ([id], body) => {
-        const store = state.store(id);
-        consistencyOf(body.consistency);
-        const model = store.model(modelIdOf(body.authorization_model_id));
-        const type = body.type;
-        const relation = body.relation;
-        if (typeof type !== 'string' || !type) throw validationError('invalid ListObjectsRequest.Type: value is required');
-        if (typeof relation !== 'string' || !relation) throw validationError('invalid ListObjectsRequest.Relation: value is required');
-        const typeDef = model.types.get(type);
-        if (!typeDef) throw typeNotFound(type);
-        if (!typeDef.relations.has(relation)) throw relationNotFound(type, relation);
-        const subject = requestSubject(model, body.user);
-        const reader = readerFor(store, model, contextualTuplesOf(body.contextual_tuples));
-        const ev = new Evaluation(model, reader, contextOf(body.context));
-        const objects: string[] = [];
-        for (const objectId of ev.listObjectIds(type, relation, subject)) {
-          if (objects.length >= opts.listObjectsMaxResults) break;
-          objects.push(`${type}:${objectId}`);
-        }
-        return { body: { objects } };
-      },
+      ([id], body) => ({ body: { objects: listObjects(id, body, opts.listObjectsMaxResults) } }),
+    ],
+    [
+      // No result cap, as OpenFGA: one `{"result":{"object":...}}` line per object.
+      'POST',
+      /^\/stores\/([^/]+)\/streamed-list-objects$/,
+      ([id], body) => ({ ndjson: listObjects(id, body, Infinity).map((object) => ({ result: { object } })) }),
     ],
     [
       'POST',
@@ -410,6 +401,28 @@ export function createFgaHandler(state: FgaState, opts: Required<Pick<FgaServerO
     ],
   ];
 
+  function listObjects(id: string, body: Json, max: number): string[] {
+    const store = state.store(id);
+    consistencyOf(body.consistency);
+    const model = store.model(modelIdOf(body.authorization_model_id));
+    const type = body.type;
+    const relation = body.relation;
+    if (typeof type !== 'string' || !type) throw validationError('invalid ListObjectsRequest.Type: value is required');
+    if (typeof relation !== 'string' || !relation) throw validationError('invalid ListObjectsRequest.Relation: value is required');
+    const typeDef = model.types.get(type);
+    if (!typeDef) throw typeNotFound(type);
+    if (!typeDef.relations.has(relation)) throw relationNotFound(type, relation);
+    const subject = requestSubject(model, body.user);
+    const reader = readerFor(store, model, contextualTuplesOf(body.contextual_tuples));
+    const ev = new Evaluation(model, reader, contextOf(body.context));
+    const objects: string[] = [];
+    for (const objectId of ev.listObjectIds(type, relation, subject)) {
+      if (objects.length >= max) break;
+      objects.push(`${type}:${objectId}`);
+    }
+    return objects;
+  }
+
   function changes(id: string, body: Json) {
     const store = state.store(id);
     const size = pageSize(body.page_size);
@@ -433,7 +446,7 @@ export function createFgaHandler(state: FgaState, opts: Required<Pick<FgaServerO
     return { body: { changes: out, continuation_token: encodeToken(last, `changes:${type ?? ''}`) } };
   }
 
-  return function handle(method: string, pathname: string, body: Json, query: URLSearchParams): { status: number; body?: unknown } {
+  return function handle(method: string, pathname: string, body: Json, query: URLSearchParams): HandlerResult & { status: number } {
     let pathMatched = false;
     for (const [m, re, handler] of routes) {
       const match = re.exec(pathname);
@@ -445,7 +458,7 @@ export function createFgaHandler(state: FgaState, opts: Required<Pick<FgaServerO
         body,
         query,
       );
-      return { status: res.status ?? 200, body: res.body };
+      return { ...res, status: res.status ?? 200 };
     }
     if (pathMatched) return { status: 405, body: { code: 'undefined_endpoint', message: `Method ${method} is not allowed on ${pathname}` } };
     return { status: 404, body: { code: 'undefined_endpoint', message: 'Not Found' } };
@@ -483,6 +496,7 @@ export async function startFgaServer(options: FgaServerOptions): Promise<FgaServ
     const started = performance.now();
     let status = 500;
     let payload: unknown;
+    let ndjson: unknown[] | undefined;
     try {
       const url = new URL(req.url ?? '/', 'http://fga.local');
       let body: Json = {};
@@ -502,6 +516,7 @@ export async function startFgaServer(options: FgaServerOptions): Promise<FgaServ
       const out = handle(req.method ?? 'GET', url.pathname.replace(/\/+$/, '') || '/', body, url.searchParams);
       status = out.status;
       payload = out.body;
+      ndjson = out.ndjson;
     } catch (err) {
       if (err instanceof FgaError) {
         status = err.status;
@@ -513,7 +528,7 @@ export async function startFgaServer(options: FgaServerOptions): Promise<FgaServ
         log?.(`fga: unexpected error on ${req.method} ${req.url}: ${(err as Error).stack}`);
       }
     }
-    const text = payload === undefined ? '' : JSON.stringify(payload);
+    const text = ndjson ? ndjson.map((line) => `${JSON.stringify(line)}\n`).join('') : payload === undefined ? '' : JSON.stringify(payload);
     res.writeHead(status, { 'content-type': 'application/json', ...(text ? { 'content-length': Buffer.byteLength(text) } : {}) });
     res.end(text);
     log?.(`fga ${req.method} ${req.url} ${status} ${(performance.now() - started).toFixed(1)}ms`);

@@ -148,6 +148,9 @@ export async function startIdp(opts: IdpOptions): Promise<RunningIdp> {
   const signingKeys = await loadOrCreateSigningKeys(opts.dataDir);
   const secrets = loadOrCreateSecrets(opts.dataDir);
   const store = new ModelStore(path.join(opts.dataDir, 'store.json'), log);
+  /** Sessions ended by sign-out (kept as long as an access token of theirs could live): their tokens are refused here. */
+  const ENDED_SESSION = 'EndedSession';
+  const sessionEnded = (sid: unknown) => typeof sid === 'string' && store.get(ENDED_SESSION, sid) !== undefined;
   const connectedAccounts = new ConnectedAccountStore(path.join(opts.dataDir, 'connected-accounts.json'));
   const upstreams = opts.upstreams ?? [];
 
@@ -309,6 +312,8 @@ export async function startIdp(opts: IdpOptions): Promise<RunningIdp> {
           // How the user authenticated (RFC 9470): from the code or refresh token this access token comes from.
           const auth = ctx?.oidc?.entities.AuthorizationCode ?? ctx?.oidc?.entities.RotatedRefreshToken ?? ctx?.oidc?.entities.RefreshToken;
           if (token.kind === 'AccessToken' && auth) {
+            // Auth0 access tokens name the session they come from; signing out ends what it issued (B5).
+            if (auth.sessionUid) p.sid = auth.sessionUid;
             if (auth.acr === MFA_ACR) p.acr = auth.acr;
             if (auth.amr?.length) p.amr = auth.amr;
             if (auth.authTime) p.auth_time = auth.authTime;
@@ -491,6 +496,7 @@ export async function startIdp(opts: IdpOptions): Promise<RunningIdp> {
       publicKeys: localKeys,
       signingJwk: signingKeys.privateJwks.keys[0]!,
       ttlSeconds: Math.min(300, accessTokenTtl),
+      sessionEnded,
     }),
   );
 
@@ -506,6 +512,7 @@ export async function startIdp(opts: IdpOptions): Promise<RunningIdp> {
       store: connectedAccounts,
       upstreams,
       log,
+      sessionEnded,
     }),
   );
 
@@ -705,6 +712,7 @@ export async function startIdp(opts: IdpOptions): Promise<RunningIdp> {
     const session = await provider.Session.get(ctx as unknown as KoaContextWithOIDC);
     if (session.jti && session.exp) {
       // Grants that expire with the session go with it (like oidc-provider's own end_session); offline grants stay.
+      if (session.uid) store.set(ENDED_SESSION, session.uid, { sid: session.uid }, Math.max(accessTokenTtl, 3600));
       const authorizations = (session.authorizations ?? {}) as Record<string, { grantId?: string; persistsLogout?: boolean }>;
       for (const { grantId, persistsLogout } of Object.values(authorizations)) {
         if (!grantId || persistsLogout) continue;
@@ -731,6 +739,7 @@ export async function startIdp(opts: IdpOptions): Promise<RunningIdp> {
     } catch {
       return fail(401, 'invalid_token', 'invalid access token');
     }
+    if (sessionEnded(claims.sid)) return fail(401, 'invalid_token', 'the session of this access token has ended');
     const scopes = new Set(typeof claims.scope === 'string' ? claims.scope.split(' ') : []);
     if (!scopes.has('openid')) return fail(403, 'insufficient_scope', 'access token missing openid scope');
     const user = usersBySub.get(String(claims.sub));

@@ -25,6 +25,8 @@ export interface TokenExchangeOptions {
   publicKeys: JWTVerifyGetKey;
   signingJwk: JWK;
   ttlSeconds: number;
+  /** Has the session this subject token came from been signed out (B5)? */
+  sessionEnded?: (sid: unknown) => boolean;
 }
 
 export function tokenExchange(opts: TokenExchangeOptions): Koa.Middleware {
@@ -52,6 +54,7 @@ export function tokenExchange(opts: TokenExchangeOptions): Koa.Middleware {
         typ: 'at+jwt',
       });
       if (payload.azp !== opts.subjectClientId || 'nonce' in payload) throw new Error('not an access token of the extension');
+      if (opts.sessionEnded?.(payload.sid)) throw new Error('the session of the subject token has ended');
       claims = payload;
     } catch {
       return fail(400, 'invalid_grant', 'subject token is invalid');

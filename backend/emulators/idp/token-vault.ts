@@ -23,6 +23,8 @@ export interface TokenVaultOptions {
   store: ConnectedAccountStore;
   upstreams: UpstreamProvider[];
   log: (line: string) => void;
+  /** Has the session this subject token came from been signed out (B5)? */
+  sessionEnded?: (sid: unknown) => boolean;
 }
 
 /** Refresh the provider token when less than this is left. */
@@ -38,7 +40,7 @@ export function tokenVault(opts: TokenVaultOptions): Koa.Middleware {
     if (type === 'urn:ietf:params:oauth:token-type:access_token') {
       try {
         const { payload } = await jwtVerify(token, opts.publicKeys, { issuer: opts.issuer, audience: opts.apiAudience, algorithms: ['RS256'], typ: 'at+jwt' });
-        return 'nonce' in payload ? undefined : payload.sub;
+        return 'nonce' in payload || opts.sessionEnded?.(payload.sid) ? undefined : payload.sub;
       } catch {
         return undefined;
       }

@@ -73,10 +73,16 @@ export function unnamedDestinations(destinations: Destination[], named: Readonly
 
 const KIND_WORD: Record<DestinationKind, string> = { email: 'recipient', slack_channel: 'channel', github_repo: 'repo' };
 
-/** "NEW recipient eve@evil.example" as the approval's first words, so the device shows it before anything else. */
-export function newDestinationPhrase(unnamed: Destination[]): string {
-  if (!unnamed.length) return '';
+/**
+ * The approval's binding message with the new destination first, so the device shows it before anything else:
+ * "NEW recipient: Send mail to eve at evil.example: Hi" when the message already names it, else
+ * "NEW recipient eve at evil.example - Post to Slack …".
+ */
+export function newDestinationMessage(unnamed: Destination[], bindingMessage: string, format: (s: string) => string): string {
+  if (!unnamed.length) return bindingMessage;
   const first = unnamed[0]!;
-  const more = unnamed.length > 1 ? ` +${unnamed.length - 1}` : '';
-  return `NEW ${KIND_WORD[first.kind]} ${first.value}${more}`;
+  const word = `NEW ${KIND_WORD[first.kind]}${unnamed.length > 1 ? 's' : ''}`;
+  const shown = format(first.value);
+  if (unnamed.length === 1 && bindingMessage.toLowerCase().includes(shown.toLowerCase())) return format(`${word}: ${bindingMessage}`);
+  return format(`${word} ${first.value}${unnamed.length > 1 ? ` +${unnamed.length - 1}` : ''} - ${bindingMessage}`);
 }

@@ -5,7 +5,7 @@
  */
 import type { ToolCallRow } from '../store/runs';
 import type { ContactStore } from '../store/contacts';
-import { destinationKey, namedByUser, newDestinationPhrase, unnamedDestinations } from './destinations';
+import { destinationKey, namedByUser, newDestinationMessage, unnamedDestinations } from './destinations';
 import { type Destination, type DirectoryEntry, type HumanDescription, toBindingMessage, type ToolDeclaration, type ToolResult } from './tool-declaration';
 
 export interface RunProvenance {
@@ -39,7 +39,7 @@ export function withNewDestinations(description: HumanDescription, unnamed: Dest
   for (const d of unnamed) byKind.set(d.kind, [...(byKind.get(d.kind) ?? []), d.value]);
   return {
     summary: `${description.summary} (to ${unnamed.map((d) => d.value).join(', ')}, which you did not name yourself)`,
-    bindingMessage: toBindingMessage(`${newDestinationPhrase(unnamed)} - ${description.bindingMessage}`),
+    bindingMessage: newDestinationMessage(unnamed, description.bindingMessage, toBindingMessage),
     authorizationDetails: [
       ...description.authorizationDetails,
       ...[...byKind].map(([kind, values]) => ({ type: 'new_destination', kind, value: values.join(', ') })),

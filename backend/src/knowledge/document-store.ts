@@ -89,13 +89,14 @@ export class DocumentStore {
    * keeps the planner off the HNSW index, whose filtered scan could return fewer than `limit` rows); without it,
    * an HNSW scan over every chunk with `ef_search` raised with `limit` so that a wide candidate list is complete.
    */
-  async nearest(embedding: number[], limit: number, within?: string[]): Promise<ChunkCandidate[]> {
+  async nearest(embedding: number[], limit: number, within?: string[], minSimilarity = 0): Promise<ChunkCandidate[]> {
     const q = toVectorLiteral(embedding);
+    const maxDistance = 1 - minSimilarity;
     if (within) {
       if (!within.length) return [];
       const rows = await sql<{ id: string; document_id: string; idx: number }>`
         select id, document_id, idx from kb_chunks
-        where document_id = any(${within}::uuid[])
+        where document_id = any(${within}::uuid[]) and embedding <=> ${q}::vector <= ${maxDistance}
         order by (embedding <=> ${q}::vector) + 0, id
         limit ${limit}`.execute(this.db);
       return rows.rows.map(toCandidate);
@@ -105,6 +106,7 @@ export class DocumentStore {
       await sql.raw(`set local hnsw.ef_search = ${Math.min(1000, Math.max(100, 2 * Math.floor(limit)))}`).execute(trx);
       const rows = await sql<{ id: string; document_id: string; idx: number; distance: number }>`
         select id, document_id, idx, embedding <=> ${q}::vector as distance from kb_chunks
+        where embedding <=> ${q}::vector <= ${maxDistance}
         order by embedding <=> ${q}::vector
         limit ${limit}`.execute(trx);
       // The index returns equal distances in no particular order; rank them as the exact query does (by id).

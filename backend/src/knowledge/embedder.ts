@@ -9,6 +9,11 @@ export const EMBEDDING_DIMENSIONS = 384;
 export interface Embedder {
   /** Stored with each document: vectors from different embedders are not comparable. */
   readonly id: string;
+  /**
+   * Below this cosine similarity a chunk is unrelated to the query (hashing collisions, or a model's floor for any
+   * two texts): nearest-neighbour lists stop there, so a small knowledge base does not return whatever is nearest.
+   */
+  readonly minSimilarity: number;
   embed(texts: string[]): Promise<number[][]>;
 }
 
@@ -20,6 +25,7 @@ export interface Embedder {
  */
 export class HashingEmbedder implements Embedder {
   readonly id = 'hashing-v1-384';
+  readonly minSimilarity = 0.1;
 
   async embed(texts: string[]): Promise<number[][]> {
     return texts.map((t) => hashEmbed(t));
@@ -87,6 +93,7 @@ function fnv1a(s: string): number {
 
 export class OpenAiEmbedder implements Embedder {
   readonly id: string;
+  readonly minSimilarity = 0.2;
   private readonly client: OpenAI;
 
   constructor(private readonly opts: { model: string; apiKey: string; baseURL?: string }) {

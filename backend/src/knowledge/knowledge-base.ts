@@ -20,7 +20,7 @@ import type { Directory } from './directory';
 import { DocumentStore, type StoredDocument } from './document-store';
 import type { Embedder } from './embedder';
 import { ExtractionError, extractText } from './extract';
-import { ConsistencyPreference, type FgaClient, FgaUnavailableError, fgaId, fgaUser, type Tuple } from './fga-client';
+import { ConsistencyPreference, type FgaClient, FgaUnavailableError, fgaUser, type Tuple } from './fga-client';
 import type { AllowedDocumentsCache } from './retriever';
 
 type Role = 'owner' | 'editor' | 'viewer';
@@ -68,7 +68,12 @@ export class KnowledgeBase {
         throw err;
       }
       const chunks = chunkText(extracted.text);
-      const embeddings = await this.deps.embedder.embed(chunks);
+      let embeddings: number[][];
+      try {
+        embeddings = await this.deps.embedder.embed(chunks);
+      } catch {
+        throw new ApiError(503, 'embeddings_unavailable', 'Service Unavailable', 'The embeddings service did not answer, so the document was not saved. Try again.');
+      }
       const id = randomUUID();
       const tuples: Tuple[] = [{ user: fgaUser(sub), relation: 'owner', object: `document:${id}` }];
       if (req.folderId) tuples.push({ user: `folder:${req.folderId}`, relation: 'parent', object: `document:${id}` });
@@ -77,7 +82,7 @@ export class KnowledgeBase {
       let doc: StoredDocument;
       try {
         doc = await this.documents.insert(
-          { id, title: req.title, url: req.url, source: req.source, contentType: req.contentType, folderId: req.folderId, createdBy: sub, chars: extracted.text.length, embedder: this.deps.embedder.id },
+          { id, title: clean(req.title), url: req.url?.replace(/[\u0000-\u001F\u007F]/g, ''), source: req.source, contentType: req.contentType, folderId: req.folderId, createdBy: sub, chars: extracted.text.length, embedder: this.deps.embedder.id },
           chunks.map((text, i) => ({ text, embedding: embeddings[i] })),
         );
       } catch (err) {
@@ -94,7 +99,8 @@ export class KnowledgeBase {
       const ids = (await this.deps.fga.listObjects(fgaUser(sub), 'viewer', 'document', ConsistencyPreference.HigherConsistency)).filter(isUuid).slice(0, 1000);
       const docs = await this.documents.getMany(ids);
       const roles = await this.roles(sub, 'document', docs.map((d) => d.id));
-      return Promise.all(docs.map((d, i) => this.view(d, roles[i] ?? 'viewer')));
+      const owners = await this.deps.directory.bySubs([...new Set(docs.map((d) => d.createdBy))]);
+      return Promise.all(docs.map((d, i) => this.view(d, roles[i] ?? 'viewer', owners)));
     });
   }
 
@@ -172,7 +178,7 @@ export class KnowledgeBase {
       await this.deps.fga.write(tuples);
       const row = await this.deps.db
         .insertInto('kb_folders')
-        .values({ id, name: req.name, parent_id: req.parentId ?? null, created_by: sub })
+        .values({ id, name: clean(req.name), parent_id: req.parentId ?? null, created_by: sub })
         .returningAll()
         .executeTakeFirstOrThrow();
       return { id, name: row.name, parentId: row.parent_id ?? undefined, createdAt: new Date(row.created_at).toISOString(), role: 'owner' };
@@ -239,8 +245,8 @@ export class KnowledgeBase {
     return { user: `organization:${org}#member`, entry: { subject: s, relation: req.relation, label: `Everyone in ${org}` } };
   }
 
-  private async view(d: StoredDocument, role: Role): Promise<DocumentView> {
-    const owner = (await this.deps.directory.bySubs([d.createdBy])).get(d.createdBy);
+  private async view(d: StoredDocument, role: Role, people?: Map<string, { name?: string; email?: string }>): Promise<DocumentView> {
+    const owner = (people ?? (await this.deps.directory.bySubs([d.createdBy]))).get(d.createdBy);
     return {
       id: d.id,
       title: d.title,
@@ -257,7 +263,9 @@ export class KnowledgeBase {
   }
 }
 
+/** Postgres text cannot hold NUL; other control characters have no place in a title either. */
+const clean = (s: string) => s.replace(/[\u0000-\u001F\u007F]/g, ' ').trim() || 'Untitled';
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const isUuid = (s: string) => UUID.test(s);
 const decodeId = (s: string) => s.replace(/%([0-9A-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
-export { fgaId };

@@ -125,8 +125,7 @@ export class AuthorizedRetriever implements Retriever {
     const [embedding] = await this.deps.embedder.embed([query]);
     try {
       const strategy = options.strategy && options.strategy !== 'auto' ? options.strategy : await this.chooseStrategy(sub);
-      const result = strategy === 'pre' ? await this.preFilter(sub, query, embedding, k, options.strategy === 'pre') : await this.postFilter(sub, query, embedding, k);
-      return result;
+      return strategy === 'pre' ? await this.preFilter(sub, query, embedding, k, options.strategy === 'pre') : await this.postFilter(sub, query, embedding, k, await this.selectivity(sub));
     } catch (err) {
       if (err instanceof FgaUnavailableError) throw new RetrievalUnavailableError(err);
       throw err;
@@ -150,6 +149,14 @@ export class AuthorizedRetriever implements Retriever {
     return total > 0 && reach / total >= POST_FILTER_MIN_SELECTIVITY ? 'post' : 'pre';
   }
 
+  /** The expected share of the corpus the user may view, when their reach is known. */
+  private async selectivity(sub: string): Promise<number | undefined> {
+    const reach = this.cache.reachOf(sub);
+    if (reach === undefined) return undefined;
+    const total = await this.totalDocuments();
+    return total > 0 ? Math.min(1, reach / total) : undefined;
+  }
+
   private async totalDocuments(): Promise<number> {
     if (!this.corpusSize || Date.now() - this.corpusSize.at > 10_000) this.corpusSize = { n: await this.deps.documents.count(), at: Date.now() };
     return this.corpusSize.n;
@@ -171,13 +178,13 @@ export class AuthorizedRetriever implements Retriever {
         allowed = await fga.listObjects(fgaUser(sub), 'viewer', 'document', attempt ? ConsistencyPreference.HigherConsistency : ConsistencyPreference.MinimizeLatency);
         this.cache.set(sub, allowed);
         if (allowed.length >= LIST_OBJECTS_CAP && !forced) {
-          const post = await this.postFilter(sub, query, embedding, k);
+          const post = await this.postFilter(sub, query, embedding, k, await this.selectivity(sub));
           return { ...post, fgaCalls: post.fgaCalls + fgaCalls };
         }
       }
       const ids = allowed.filter(isUuid);
       const depth = this.depth(k);
-      const [vec, fts] = await Promise.all([documents.nearest(embedding, depth, ids), documents.fullText(query, depth, ids)]);
+      const [vec, fts] = await Promise.all([documents.nearest(embedding, depth, ids, this.deps.embedder.minSimilarity), documents.fullText(query, depth, ids)]);
       const top = fuse([vec, fts], k);
       // The last word is FGA's, at higher consistency: a cached or lagging list never serves a revoked document.
       const docIds = [...new Set(top.map((c) => c.documentId))];
@@ -191,15 +198,16 @@ export class AuthorizedRetriever implements Retriever {
     return { hits: [], strategy: 'pre', fgaCalls, examined: 0, cacheHit };
   }
 
-  private async postFilter(sub: string, query: string, embedding: number[], k: number): Promise<RetrievalResult> {
+  private async postFilter(sub: string, query: string, embedding: number[], k: number, selectivity?: number): Promise<RetrievalResult> {
     const { documents, fga } = this.deps;
     const depth = this.depth(k);
     const verdicts = new Map<string, boolean>();
     let fgaCalls = 0;
-    let n = Math.min(MAX_CANDIDATES, depth * 2);
+    // Enough candidates that, at the expected selectivity, `depth` of them are allowed (with a margin): usually one round.
+    let n = Math.min(MAX_CANDIDATES, Math.max(depth * 2, Math.ceil((1.5 * depth) / Math.max(selectivity ?? 0.5, 0.01))));
     let lists: ChunkCandidate[][] = [];
     for (;;) {
-      const [vec, fts] = await Promise.all([documents.nearest(embedding, n), documents.fullText(query, n)]);
+      const [vec, fts] = await Promise.all([documents.nearest(embedding, n, undefined, this.deps.embedder.minSimilarity), documents.fullText(query, n)]);
       const unknown = [...new Set([...vec, ...fts].map((c) => c.documentId))].filter((id) => !verdicts.has(id));
       if (unknown.length) {
         fgaCalls++;
