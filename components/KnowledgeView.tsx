@@ -1,15 +1,19 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { ApiClient } from '@/lib/api-client';
 import { ACCEPTED_FILE_TYPES, documentRequestFromFile, type FileLike, FileRejectedError } from '@/lib/knowledge-files';
-import type { CreateDocumentRequest, DocumentView } from '@/lib/protocol';
+import type { CreateDocumentRequest, DocumentView, FolderView } from '@/lib/protocol';
 import { ErrorNotice } from './ErrorNotice';
 import { describeError, type UiError } from './errors';
 import { canDelete, canShare, CONTENT_TYPE_LABEL, dateText, ownerText, ROLE_LABEL, safeHttpUrl, sizeText } from './knowledge-format';
 import { revealInvisible } from './run-state';
-import { ShareDialog } from './ShareDialog';
+import { FolderEntries, NewFolderForm } from './KnowledgeFolders';
+import { ShareDialog, type ShareTargetObject } from './ShareDialog';
 import './knowledge.css';
 
-export type KnowledgeApi = Pick<ApiClient, 'listDocuments' | 'createDocument' | 'deleteDocument' | 'listShares' | 'share' | 'revokeShare' | 'listGroups'>;
+export type KnowledgeApi = Pick<
+  ApiClient,
+  'listDocuments' | 'createDocument' | 'deleteDocument' | 'listShares' | 'share' | 'revokeShare' | 'listGroups' | 'listFolders' | 'createFolder'
+>;
 
 /** One file's upload, as the list of recent uploads shows it. */
 export interface UploadStatus {
@@ -24,7 +28,8 @@ export async function uploadFiles(
   api: Pick<ApiClient, 'createDocument'>,
   files: FileLike[],
   onStatus: (status: UploadStatus) => void,
-  read: (file: FileLike) => Promise<CreateDocumentRequest> = documentRequestFromFile,
+  read: (file: FileLike, options: { folderId?: string }) => Promise<CreateDocumentRequest> = documentRequestFromFile,
+  options: { folderId?: string } = {},
 ): Promise<DocumentView[]> {
   const added: DocumentView[] = [];
   for (const [i, file] of files.entries()) {
@@ -32,7 +37,7 @@ export async function uploadFiles(
     onStatus({ key, name: file.name, state: 'reading' });
     let request: CreateDocumentRequest;
     try {
-      request = await read(file);
+      request = await read(file, options);
     } catch (e) {
       const message = e instanceof FileRejectedError ? e.message : `“${file.name}” could not be read: ${e instanceof Error ? e.message : String(e)}`;
       onStatus({ key, name: file.name, state: 'failed', message });
@@ -54,6 +59,7 @@ export async function uploadFiles(
 /** The documents the user may view: title and source link, owner, the user's role, size; share and delete actions. */
 export function DocumentEntries({
   documents,
+  folders = [],
   busy,
   confirming,
   onShare,
@@ -62,6 +68,8 @@ export function DocumentEntries({
   onCancelDelete,
 }: {
   documents: DocumentView[];
+  /** Folders the user may view (to name a document's folder). */
+  folders?: Pick<FolderView, 'id' | 'name'>[];
   /** The document being deleted right now. */
   busy?: string | null;
   /** The document whose deletion waits for a second click. */
@@ -109,6 +117,9 @@ export function DocumentEntries({
                 {d.source === 'page' ? 'Saved page' : `${CONTENT_TYPE_LABEL[d.contentType]} file`} · {dateText(d.createdAt)}
               </span>
               <span data-testid="document-size">{sizeText(d)}</span>
+              {d.folderId && (
+                <span data-testid="document-folder">In {revealInvisible(folders.find((f) => f.id === d.folderId)?.name ?? 'a folder')}</span>
+              )}
             </p>
             {confirming === d.id ? (
               <div className="document-actions document-confirm" role="group" aria-label="Confirm deletion">
@@ -175,13 +186,16 @@ export function KnowledgeToggle({ open, onToggle }: { open: boolean; onToggle: (
   );
 }
 
-/** The Knowledge drawer: documents the user may view (GET /v1/documents), file upload, sharing, deletion. */
+/** The Knowledge drawer: folders and documents the user may view, file upload (into a folder), sharing, deletion. */
 export function KnowledgeView({ api }: { api: KnowledgeApi }) {
   const [documents, setDocuments] = useState<DocumentView[] | undefined>(undefined);
+  const [folders, setFolders] = useState<FolderView[]>([]);
   const [error, setError] = useState<UiError | null>(null);
   const [uploads, setUploads] = useState<UploadStatus[]>([]);
   const [uploading, setUploading] = useState(false);
-  const [sharing, setSharing] = useState<DocumentView | null>(null);
+  /** Where "Add files" puts them ('' = no folder). */
+  const [uploadFolder, setUploadFolder] = useState('');
+  const [sharing, setSharing] = useState<ShareTargetObject | null>(null);
   const [confirming, setConfirming] = useState<string | null>(null);
   const [deleting, setDeleting] = useState<string | null>(null);
   /** A list request is in flight (tests and the demo wait for it to settle). */
@@ -195,32 +209,52 @@ export function KnowledgeView({ api }: { api: KnowledgeApi }) {
 
   const load = useCallback(async () => {
     setLoading(true);
-    try {
-      const list = await api.listDocuments();
-      if (mounted.current) setDocuments(list.documents);
-    } catch (e) {
-      if (!mounted.current) return;
-      setDocuments((d) => d ?? []);
-      setError(describeError(e, 'Loading your documents'));
-    } finally {
-      if (mounted.current) setLoading(false);
-    }
+    const [docs, dirs] = await Promise.allSettled([api.listDocuments(), api.listFolders()]);
+    if (!mounted.current) return;
+    if (docs.status === 'fulfilled') setDocuments(docs.value.documents);
+    else setDocuments((d) => d ?? []);
+    if (dirs.status === 'fulfilled') setFolders(dirs.value.folders);
+    const failed = docs.status === 'rejected' ? docs.reason : dirs.status === 'rejected' ? dirs.reason : undefined;
+    if (failed !== undefined) setError(describeError(failed, docs.status === 'rejected' ? 'Loading your documents' : 'Loading your folders'));
+    setLoading(false);
   }, [api]);
 
   useEffect(() => void load(), [load]);
+
+  const editableFolders = folders.filter((f) => f.role === 'owner' || f.role === 'editor');
+  const target = editableFolders.some((f) => f.id === uploadFolder) ? uploadFolder : '';
 
   const addFiles = async (files: File[]) => {
     if (files.length === 0) return;
     setUploading(true);
     setError(null);
     try {
-      await uploadFiles(api, files, (status) => {
-        if (!mounted.current) return;
-        setUploads((list) => [status, ...list.filter((u) => u.key !== status.key)].slice(0, 5));
-      });
+      await uploadFiles(
+        api,
+        files,
+        (status) => {
+          if (!mounted.current) return;
+          setUploads((list) => [status, ...list.filter((u) => u.key !== status.key)].slice(0, 5));
+        },
+        documentRequestFromFile,
+        target ? { folderId: target } : {},
+      );
     } finally {
       if (mounted.current) setUploading(false);
       await load();
+    }
+  };
+
+  const createFolder = async (name: string) => {
+    setError(null);
+    try {
+      const folder = await api.createFolder({ name });
+      if (mounted.current) setUploadFolder(folder.id);
+      await load();
+      return true;
+    } catch (e) {
+      if (mounted.current) setError(describeError(e, 'Creating the folder'));
+      return false;
     }
   };
 
@@ -240,10 +274,10 @@ export function KnowledgeView({ api }: { api: KnowledgeApi }) {
 
   if (sharing) {
     return (
-      <section className="knowledge" data-testid="knowledge">
+      <section className="knowledge" data-testid="knowledge" data-loading="false">
         <ShareDialog
           api={api}
-          document={sharing}
+          object={sharing}
           onClose={() => {
             setSharing(null);
             void load();
@@ -286,19 +320,41 @@ export function KnowledgeView({ api }: { api: KnowledgeApi }) {
         />
       </div>
       <p className="knowledge-lead">
-        Deputy answers from the documents listed here and cites them. Only the people you share a document with can see it or get answers
-        from it. Text, Markdown and HTML files up to 2 MB, PDF up to 7.5 MB.
+        Deputy answers from the documents listed here and cites them. Only the people you share a document (or its folder) with can see it
+        or get answers from it. Text, Markdown and HTML files up to 2 MB, PDF up to 7.5 MB.
       </p>
+      {editableFolders.length > 0 && (
+        <label className="upload-target">
+          <span>Add files to</span>
+          <select value={target} onChange={(e) => setUploadFolder(e.target.value)} data-testid="knowledge-upload-folder">
+            <option value="">No folder</option>
+            {editableFolders.map((f) => (
+              <option key={f.id} value={f.id}>
+                {revealInvisible(f.name)}
+              </option>
+            ))}
+          </select>
+        </label>
+      )}
       {error && <ErrorNotice error={error} onDismiss={() => setError(null)} />}
       <UploadStatuses uploads={uploads} />
+      <h3 className="knowledge-section">Folders</h3>
+      <FolderEntries
+        folders={folders}
+        documents={documents ?? []}
+        onShare={(f) => setSharing({ kind: 'folder', id: f.id, title: f.name })}
+      />
+      <NewFolderForm onCreate={createFolder} />
+      <h3 className="knowledge-section">Documents</h3>
       {documents === undefined ? (
         <p className="knowledge-empty">Loading…</p>
       ) : (
         <DocumentEntries
           documents={documents}
+          folders={folders}
           busy={deleting}
           confirming={confirming}
-          onShare={(d) => setSharing(d)}
+          onShare={(d) => setSharing({ kind: 'document', id: d.id, title: d.title })}
           onDelete={(d) => setConfirming(d.id)}
           onConfirmDelete={(d) => void confirmDelete(d)}
           onCancelDelete={() => setConfirming(null)}

@@ -1,6 +1,6 @@
 import { type FormEvent, useCallback, useEffect, useState } from 'react';
-import type { ApiClient } from '@/lib/api-client';
-import type { DocumentView, ShareRequest } from '@/lib/protocol';
+import type { ApiClient, SharedObject } from '@/lib/api-client';
+import type { ShareRequest } from '@/lib/protocol';
 import { ErrorNotice } from './ErrorNotice';
 import { describeError, type UiError } from './errors';
 import { type ShareForm, shareRequestFromForm, shareText, subjectKey, type ShareTarget } from './knowledge-format';
@@ -57,17 +57,24 @@ const TARGET_PLACEHOLDER: Record<Exclude<ShareTarget, 'organization'>, string> =
   group: 'group id, e.g. engineering',
 };
 
+/** What the dialog shares: a document, or a folder (and so everything in it). */
+export interface ShareTargetObject {
+  kind: SharedObject;
+  id: string;
+  title: string;
+}
+
 /**
- * Sharing one document: grant a person (by e-mail), a group, or the whole organisation viewer or editor access, and
- * see and remove the grants. The server (FGA) decides; its refusals are shown as it words them.
+ * Sharing one document or folder: grant a person (by e-mail), a group, or the whole organisation viewer or editor
+ * access, and see and remove the grants. The server (FGA) decides; its refusals are shown as it words them.
  */
 export function ShareDialog({
   api,
-  document: doc,
+  object: doc,
   onClose,
 }: {
   api: Pick<ApiClient, 'listShares' | 'share' | 'revokeShare'> & Partial<Pick<ApiClient, 'listGroups'>>;
-  document: Pick<DocumentView, 'id' | 'title'>;
+  object: ShareTargetObject;
   onClose: () => void;
 }) {
   const [shares, setShares] = useState<ShareEntry[] | undefined>(undefined);
@@ -82,12 +89,12 @@ export function ShareDialog({
 
   const load = useCallback(async () => {
     try {
-      setShares((await api.listShares(doc.id)).shares);
+      setShares((await api.listShares(doc.id, doc.kind)).shares);
     } catch (e) {
       setShares((s) => s ?? []);
       setError(describeError(e, 'Loading who has access'));
     }
-  }, [api, doc.id]);
+  }, [api, doc.id, doc.kind]);
 
   useEffect(() => void load(), [load]);
   useEffect(() => {
@@ -109,7 +116,7 @@ export function ShareDialog({
     setError(null);
     setSaving(true);
     try {
-      await api.share(doc.id, built.request);
+      await api.share(doc.id, built.request, doc.kind);
       setForm((f) => ({ ...f, value: '' }));
       setNotice('Shared.');
     } catch (e) {
@@ -125,7 +132,7 @@ export function ShareDialog({
     setError(null);
     setNotice(null);
     try {
-      await api.revokeShare(doc.id, { subject: share.subject, relation: share.relation });
+      await api.revokeShare(doc.id, { subject: share.subject, relation: share.relation }, doc.kind);
       setNotice(`Removed: ${share.label}.`);
     } catch (e) {
       setError(describeError(e, 'Removing access'));
@@ -137,15 +144,18 @@ export function ShareDialog({
 
   const titleId = `share-title-${doc.id}`;
   return (
-    <section className="share-dialog" role="dialog" aria-labelledby={titleId} data-testid="share-dialog" data-document-id={doc.id}>
+    <section className="share-dialog" role="dialog" aria-labelledby={titleId} data-testid="share-dialog" data-kind={doc.kind} data-object-id={doc.id}>
       <div className="knowledge-top">
         <h3 className="knowledge-subtitle" id={titleId}>
-          Share “{revealInvisible(doc.title)}”
+          Share {doc.kind === 'folder' ? 'folder ' : ''}“{revealInvisible(doc.title)}”
         </h3>
         <button type="button" className="btn btn-small btn-ghost" onClick={onClose} data-testid="share-close">
           Done
         </button>
       </div>
+      {doc.kind === 'folder' && (
+        <p className="knowledge-lead">Whoever you share the folder with gets the same access to every document in it, now and later.</p>
+      )}
       <form className="share-form" onSubmit={(e) => void submit(e)} noValidate data-testid="share-form">
         <label className="share-field">
           <span>With</span>

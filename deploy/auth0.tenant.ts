@@ -144,7 +144,7 @@ const tenant: TenantDefinition = ({ domain, baseUrl, env }) => {
       'Activate the My Account API (APIs → Auth0 My Account API) if the client grant for /me/ failed because it does not exist yet, then run again.',
       'Custom Token Exchange to the Projects API: create a token exchange profile for subject_token_type urn:deputy:params:oauth:token-type:deputy-api-access-token with its Action.',
       'Guardian: enable push (or e-mail) notifications for CIBA; enable MFA (e.g. one-time passwords) for step-up; add acr/amr/auth_time to access tokens with a post-login Action if absent.',
-      'Firefox: its extension origin (moz-extension://<random per install>) cannot be listed in Allowed Origins; put the backend behind ALLOWED_ORIGINS or use the Chrome build for CORS-restricted tenants.',
+      "Firefox: each install has its own origin (moz-extension://<random uuid>), which cannot be listed ahead of time in the SPA client's Allowed Origins or the backend's ALLOWED_ORIGINS; add an installed browser's origin to both, or use the Chrome build.",
     ],
   };
 };

@@ -10,8 +10,11 @@ import {
   ApprovalView,
   ChatRequest,
   CreateDocumentRequest,
+  CreateFolderRequest,
   DocumentList,
   DocumentView,
+  FolderList,
+  FolderView,
   GroupList,
   ShareList,
   ShareRequest,
@@ -224,6 +227,11 @@ export async function* parseRunEvents(
   for await (const { event } of parseRunEventFrames(body, options)) yield event;
 }
 
+/** What can be shared: a document, or a folder (and so everything in it). */
+export type SharedObject = 'document' | 'folder';
+
+const sharesPath = (on: SharedObject, id: string) => `/v1/${on === 'folder' ? 'folders' : 'documents'}/${encodeURIComponent(id)}/shares`;
+
 export interface ApiClient {
   me(): Promise<Me>;
   listThreads(): Promise<z.infer<typeof ThreadList>>;
@@ -261,12 +269,16 @@ export interface ApiClient {
   listDocuments(): Promise<z.infer<typeof DocumentList>>;
   /** DELETE /v1/documents/:id (owners). */
   deleteDocument(id: string): Promise<void>;
-  /** GET /v1/documents/:id/shares: who else may view or edit it (owners and editors). */
-  listShares(documentId: string): Promise<z.infer<typeof ShareList>>;
-  /** POST /v1/documents/:id/shares: grants a user, a group or the organisation viewer or editor. */
-  share(documentId: string, request: ShareRequest): Promise<void>;
-  /** DELETE /v1/documents/:id/shares: revokes exactly that grant (same body as `share`). */
-  revokeShare(documentId: string, request: ShareRequest): Promise<void>;
+  /** GET /v1/{documents|folders}/:id/shares: who may view or edit it (owners and editors). */
+  listShares(id: string, on?: SharedObject): Promise<z.infer<typeof ShareList>>;
+  /** POST /v1/{documents|folders}/:id/shares: grants a user, a group or the organisation viewer or editor. */
+  share(id: string, request: ShareRequest, on?: SharedObject): Promise<void>;
+  /** DELETE /v1/{documents|folders}/:id/shares: revokes exactly that grant (same body as `share`). */
+  revokeShare(id: string, request: ShareRequest, on?: SharedObject): Promise<void>;
+  /** GET /v1/folders: every folder the caller may view. */
+  listFolders(): Promise<z.infer<typeof FolderList>>;
+  /** POST /v1/folders: a folder (inside `parentId` when given); what is shared on a folder applies to what is in it. */
+  createFolder(request: CreateFolderRequest): Promise<FolderView>;
   /** GET /v1/groups: the groups the caller belongs to (whom they can share with as a group). */
   listGroups(): Promise<z.infer<typeof GroupList>>;
 }
@@ -397,18 +409,29 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       const res = await authorized(`/v1/documents/${encodeURIComponent(id)}`, { method: 'DELETE' });
       await res.body?.cancel().catch(() => {});
     },
-    async listShares(documentId) {
-      const res = await authorized(`/v1/documents/${encodeURIComponent(documentId)}/shares`, { headers: { Accept: 'application/json' } });
+    async listShares(id, on = 'document') {
+      const res = await authorized(sharesPath(on, id), { headers: { Accept: 'application/json' } });
       return parseJson(res, ShareList, 'the list of shares');
     },
-    share: (documentId, request) => postJson(`/v1/documents/${encodeURIComponent(documentId)}/shares`, ShareRequest.parse(request)),
-    async revokeShare(documentId, request) {
-      const res = await authorized(`/v1/documents/${encodeURIComponent(documentId)}/shares`, {
+    share: (id, request, on = 'document') => postJson(sharesPath(on, id), ShareRequest.parse(request)),
+    async revokeShare(id, request, on = 'document') {
+      const res = await authorized(sharesPath(on, id), {
         method: 'DELETE',
         headers: { 'Content-Type': 'application/json' },
         body: JSON.stringify(ShareRequest.parse(request)),
       });
       await res.body?.cancel().catch(() => {});
+    },
+    async listFolders() {
+      return parseJson(await authorized('/v1/folders', { headers: { Accept: 'application/json' } }), FolderList, 'your folders');
+    },
+    async createFolder(request) {
+      const res = await authorized('/v1/folders', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+        body: JSON.stringify(CreateFolderRequest.parse(request)),
+      });
+      return parseJson(res, FolderView, 'the new folder');
     },
     async listGroups() {
       return parseJson(await authorized('/v1/groups', { headers: { Accept: 'application/json' } }), GroupList, 'your groups');

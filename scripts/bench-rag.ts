@@ -7,7 +7,7 @@
  * against the exact authorized top-k, FGA requests per query, leaks, corpus build time and memory.
  *
  *   npm run bench:rag -- [--chunks 100000 --docs 10000 --users 1000 --groups 100 --public 20 --queries 200
- *                         --seed 1 --k 10 --pglite memory|disk --maintenance-work-mem 1GB]
+ *                         --naive-queries 50 --seed 1 --k 10 --pglite memory|disk --maintenance-work-mem 1GB]
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -34,6 +34,8 @@ const { values: flags } = parseArgs({
     public: { type: 'string', default: '20' },
     queries: { type: 'string', default: '200' },
     warmup: { type: 'string', default: '20' },
+    // One FGA round trip per candidate document is slow by design; a subset of the queries is enough to show it.
+    'naive-queries': { type: 'string', default: '50' },
     seed: { type: 'string', default: '1' },
     k: { type: 'string', default: '10' },
     pglite: { type: 'string', default: 'memory' },
@@ -51,6 +53,7 @@ if (spec.docs < 1 || spec.users < 1 || spec.groups < 1 || spec.chunks < spec.doc
 if (!/^\d+(kB|MB|GB)$/.test(flags['maintenance-work-mem']!)) throw new Error('--maintenance-work-mem looks like 512MB or 1GB');
 const QUERIES = num('queries');
 const WARMUP = num('warmup');
+const NAIVE_QUERIES = Math.min(QUERIES, num('naive-queries'));
 const K = num('k');
 const log = (line: string) => process.stderr.write(`[bench:rag] ${line}\n`);
 
@@ -128,8 +131,29 @@ try {
   const exact: string[][] = [];
   for (const q of queries) exact.push(await exactTop(documents, embedder, [...truthDocs.get(q.user)!], q.text, K));
 
-  const retrieverFor = () => new AuthorizedRetriever({ documents, fga, embedder, cache: new AllowedDocumentsCache() });
-  const autoR = retrieverFor();
+  const retrieverFor = (d = documents, f = fga) => new AuthorizedRetriever({ documents: d, fga: f, embedder, cache: new AllowedDocumentsCache() });
+  // Where the product strategy's time goes: its own store and FGA client, with every call timed (wall clock; calls
+  // started together overlap, and PGlite runs one query at a time).
+  const phases: Record<string, number> = {};
+  const phaseLog: Array<Record<string, number>> = [];
+  const timed = <T extends object>(obj: T, label: string, methods: Array<keyof T & string>): T => {
+    for (const m of methods) {
+      const orig = (obj[m] as (...a: unknown[]) => Promise<unknown>).bind(obj);
+      (obj as Record<string, unknown>)[m] = async (...args: unknown[]) => {
+        const t0 = performance.now();
+        try {
+          return await orig(...args);
+        } finally {
+          phases[`${label}.${m}`] = (phases[`${label}.${m}`] ?? 0) + performance.now() - t0;
+        }
+      };
+    }
+    return obj;
+  };
+  const autoR = retrieverFor(
+    timed(new DocumentStore(store.db), 'store', ['nearest', 'fullText', 'chunkTexts', 'getMany', 'count']),
+    timed(new FgaClient({ ...settings, storeId: loaderFga.storeId, modelId: loaderFga.options.modelId }), 'fga', ['listObjects', 'batchCheck']),
+  );
   const preR = retrieverFor();
   const postR = retrieverFor();
   type Retrieval = Awaited<ReturnType<AuthorizedRetriever['retrieve']>>;
@@ -138,6 +162,7 @@ try {
     keys: string[];
     documentIds: string[];
     ms?: number;
+    cpuMs?: number;
     fgaRequests?: number;
   }
   type Runner = (sub: string, text: string, i: number) => Promise<Outcome>;
@@ -161,15 +186,20 @@ try {
   const runners: Record<string, Runner> = {
     auto: async (sub, text) => {
       autoR.cache.invalidate(sub); // cold: this user's allowed list is not cached
-      return fromRetriever(await autoR.retrieve(sub, text, { k: K, strategy: 'auto' }), chosenAuto);
+      for (const key of Object.keys(phases)) delete phases[key];
+      const r = await autoR.retrieve(sub, text, { k: K, strategy: 'auto' });
+      phaseLog.push({ ...phases });
+      return fromRetriever(r, chosenAuto);
     },
     auto_warm: async (sub, text, i) => {
       // The same user's next question a moment later: the allowed list is cached (and re-checked before use).
       await autoR.retrieve(sub, queries[(i + 1) % queries.length].text, { k: K, strategy: 'auto' });
       const before = fgaSnapshot();
       const t0 = performance.now();
+      const c0 = process.cpuUsage();
       const r = await autoR.retrieve(sub, text, { k: K, strategy: 'auto' });
-      return { ...fromRetriever(r, chosenAutoWarm), ms: performance.now() - t0, fgaRequests: fgaSince(before) };
+      const cpu = process.cpuUsage(c0);
+      return { ...fromRetriever(r, chosenAutoWarm), ms: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000, fgaRequests: fgaSince(before) };
     },
     pre: async (sub, text) => {
       preR.cache.invalidate(sub);
@@ -180,7 +210,7 @@ try {
     top_k_then_filter: async (sub, text) => fromBaseline(await topKThenFilter(documents, fga, embedder, sub, text, K)),
   };
   const names = Object.keys(runners);
-  const acc = Object.fromEntries(names.map((n) => [n, { ms: [] as number[], recall: [] as number[], fga: [] as number[], returned: [] as number[], leaks: 0 }]));
+  const acc = Object.fromEntries(names.map((n) => [n, { ms: [] as number[], cpuMs: [] as number[], recall: [] as number[], fga: [] as number[], returned: [] as number[], leaks: 0 }]));
 
   log(`querying: ${WARMUP} warm-up + ${QUERIES} queries x ${names.length} strategies, interleaved (load average ${loadAvg().join(' ')})`);
   const tq = performance.now();
@@ -192,14 +222,18 @@ try {
     // Rotate the order so that no strategy always runs first (caches, noise from other processes).
     for (let j = 0; j < names.length; j++) {
       const name = names[(i + j) % names.length];
+      if (name === 'naive_per_document_check' && i >= WARMUP + NAIVE_QUERIES) continue;
       const before = fgaSnapshot();
       const t0 = performance.now();
+      const c0 = process.cpuUsage();
       const o = await runners[name](sub, q.text, i);
       const ms = o.ms ?? performance.now() - t0;
+      const cpu = process.cpuUsage(c0);
       const calls = o.fgaRequests ?? fgaSince(before);
       if (i < WARMUP) continue;
       const a = acc[name];
       a.ms.push(ms);
+      a.cpuMs.push(o.cpuMs ?? (cpu.user + cpu.system) / 1000);
       a.fga.push(calls);
       a.returned.push(o.keys.length);
       a.leaks += o.documentIds.filter((d) => !truth.has(d)).length;
@@ -218,6 +252,7 @@ try {
         n,
         {
           latency_ms: latencySummary(a.ms),
+          cpu_ms: latencySummary(a.cpuMs),
           recall_at_k: { mean: round(a.recall.reduce((x, y) => x + y, 0) / a.recall.length, 4), min: round(Math.min(...a.recall), 3), queries_at_1: `${perfect}/${a.recall.length}` },
           fga_requests_per_query: countSummary(a.fga),
           results_returned: countSummary(a.returned),
@@ -226,6 +261,9 @@ try {
       ];
     }),
   );
+  const measuredPhases = phaseLog.slice(WARMUP);
+  const phaseNames = [...new Set(measuredPhases.flatMap((p) => Object.keys(p)))].sort();
+  const autoPhases = Object.fromEntries(phaseNames.map((n) => [n, latencySummary(measuredPhases.map((p) => p[n] ?? 0))]));
   const p95 = (n: string) => strategies[n].latency_ms.p95;
   const p50 = (n: string) => strategies[n].latency_ms.p50;
   const naiveCalls = acc.naive_per_document_check.fga;
@@ -233,7 +271,7 @@ try {
   const reach = [...truthDocs.values()].map((s) => s.size);
   const out = {
     bench: 'rag',
-    machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version, load_average_start_end: loadAvg(), note: 'shared 2-core machine, other helpers running tests concurrently: absolute figures are pessimistic and noisy' },
+    machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version, load_average_start_end: loadAvg(), note: 'shared 2-core machine, other helpers running tests concurrently: wall-clock latencies include waiting for a core. cpu_ms is the CPU time this process (store, FGA server and retriever all run in it, mostly on one thread) spent per query: close to the latency on an idle core.' },
     corpus: {
       ...spec,
       folders: corpus.folders.length,
@@ -251,8 +289,9 @@ try {
       maintenance_work_mem: flags['maintenance-work-mem'],
     },
     memory: { rss_after_load_mb: mb(rssAfterLoad), rss_peak_mb: mb(peakRss), heap_used_mb: mb(process.memoryUsage().heapUsed), store: sizes },
-    queries: { measured: QUERIES, warmup: WARMUP, k: K, wall_ms: Math.round(queryWallMs), auto_chose: chosenAuto, auto_warm_chose: chosenAutoWarm },
+    queries: { measured: QUERIES, naive_measured: NAIVE_QUERIES, warmup: WARMUP, k: K, wall_ms: Math.round(queryWallMs), auto_chose: chosenAuto, auto_warm_chose: chosenAutoWarm },
     strategies,
+    auto_time_by_call_ms: autoPhases,
     ratios: {
       naive_vs_auto_p50: round(p50('naive_per_document_check') / p50('auto')),
       naive_vs_auto_p95: round(p95('naive_per_document_check') / p95('auto')),

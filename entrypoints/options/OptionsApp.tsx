@@ -4,6 +4,7 @@
  */
 import { useCallback, useEffect, useState } from 'react';
 import { browser } from 'wxt/browser';
+import { BlockedSitesSettings } from '@/components/BlockedSitesSettings';
 import { Logo } from '@/components/Logo';
 import { MANAGED_KEYS, MANAGED_LABELS, type ManagedKey, type ManagedPolicy, watchManagedPolicy } from '@/lib/managed-policy';
 import { loadSettings, type ResolvedSettings, Settings, SETTINGS_STORAGE_KEY, watchSettings } from '@/lib/settings';
@@ -101,6 +102,11 @@ export function OptionsApp() {
             {status.text}
           </p>
         )}
+      </section>
+
+      <section className="options-card" aria-labelledby="sites-title">
+        <h2 id="sites-title">Pages Deputy may read</h2>
+        <BlockedSitesSettings />
       </section>
 
       <section className="options-card" aria-labelledby="policy-title" data-testid="policy">

@@ -22,7 +22,12 @@ import { DEFAULT_EXTENSION_PATH, type ExtensionSession, launchWithExtension, REP
 import { ORBIT_PAGE, type PageServer, servePages } from '../helpers/knowledge-page';
 import { dismissPageNotice, openSidePanelBeside, savePageFromSidePanel, type SidePanelBesidePage, uploadPageAsFile } from '../helpers/knowledge-save';
 import {
+  chooseUploadFolder,
   closeKnowledge,
+  createFolder,
+  listFolders,
+  openFolderShareDialog,
+  shareFolderWith,
   closeShareDialog,
   lastAnswerCitations,
   listDocuments,
@@ -170,6 +175,44 @@ describe('knowledge base: save, cite, share, revoke', () => {
     expect(await listDocuments(bob)).toEqual([]);
   });
 
+  it('the server’s refusals show in the share dialog in its own words, and grant nothing', async () => {
+    await openShareDialog(alice, ORBIT_PAGE.title);
+    const tryShare = async (target: 'user' | 'group', value: string) => {
+      await alice.getByTestId('share-target').selectOption(target);
+      await alice.getByTestId('share-value').fill(value);
+      await alice.getByTestId('share-submit').click();
+      const err = alice.locator('[data-testid="share-dialog"] [data-testid="error"]');
+      await err.waitFor({ timeout: 15_000 });
+      const text = (await err.textContent()) ?? '';
+      await err.getByRole('button', { name: 'Dismiss' }).click();
+      return text;
+    };
+    // Nobody by that address has used Deputy; alice is not in a group called sales.
+    expect(await tryShare('user', 'carol@example.com')).toContain('Nobody with the e-mail carol@example.com has signed in to Deputy yet.');
+    expect(await tryShare('group', 'sales')).toContain('You are not a member of a group called sales.');
+    // A malformed address never leaves the panel.
+    await alice.getByTestId('share-target').selectOption('user');
+    await alice.getByTestId('share-value').fill('bob');
+    await alice.getByTestId('share-submit').click();
+    expect(await alice.getByTestId('share-form-error').textContent()).toBe('“bob” is not an e-mail address.');
+    expect(await listedShares(alice)).toEqual([expect.stringMatching(/#owner$/)]);
+    await closeShareDialog(alice);
+  });
+
+  it('alice shares it with her group (engineering, bob is in it) → bob’s answer cites it; she removes the group → gone', async () => {
+    await shareWith(alice, ORBIT_PAGE.title, { group: 'engineering' }, 'viewer');
+    expect(await listedShares(alice)).toContain('group:engineering#viewer');
+    await closeShareDialog(alice);
+    const shared = await askFresh(bob);
+    expect(shared.citations.map((c) => c.title)).toEqual([ORBIT_PAGE.title]);
+    await openShareDialog(alice, ORBIT_PAGE.title);
+    await revokeShare(alice, 'group:engineering', 'viewer');
+    await closeShareDialog(alice);
+    const revoked = await askFresh(bob);
+    expect(revoked.citations).toEqual([]);
+    expect(revoked.text).not.toContain(ORBIT_PAGE.codeName);
+  });
+
   it('the sources of an answer are kept in local history: they are still there after reopening the panel', async () => {
     await closeKnowledge(alice);
     await newConversation(alice);
@@ -211,5 +254,41 @@ describe('knowledge base: save, cite, share, revoke', () => {
     const answer = await askFresh(alice);
     expect(answer.text).toContain(ORBIT_PAGE.codeName);
     expect(answer.citations.map((c) => [c.title, c.href])).toEqual([[ORBIT_PAGE.title, null]]);
+  });
+
+  it('folders: what alice adds to a folder she shared with bob is his to read; unsharing the folder takes it back', async () => {
+    const rollout = {
+      name: 'Orbit rollout drill.md',
+      title: 'Orbit rollout drill',
+      text: '# Orbit rollout drill\n\nThe rollback drill for the Orbit rollout is called SNOWDROP-7 and runs every Tuesday at 14:00.\n',
+    };
+    const question = 'What does my knowledge base say about the Orbit rollback drill?';
+    await createFolder(alice, 'Launch');
+    await shareFolderWith(alice, 'Launch', { email: 'bob@example.com' }, 'viewer');
+    expect(await listedShares(alice)).toContain('user:bob@example.com#viewer');
+    await closeShareDialog(alice);
+    // Added after the folder was shared: the folder's grant covers it.
+    await chooseUploadFolder(alice, 'Launch');
+    const added = await uploadFile(alice, { name: rollout.name, mimeType: 'text/markdown', buffer: Buffer.from(rollout.text) });
+    expect(added.state).toBe('added');
+    await shot(alice, '09-alice-folder');
+
+    expect(await listFolders(bob)).toEqual([{ name: 'Launch', role: 'viewer' }]);
+    const docs = await listDocuments(bob);
+    expect(docs).toEqual([expect.objectContaining({ title: rollout.title, role: 'viewer' })]);
+    expect(await bob.getByTestId('document-folder').textContent()).toBe('In Launch');
+    await shot(bob, '10-bob-folder-shared');
+    const answer = await askFresh(bob, question);
+    expect(answer.text).toContain('SNOWDROP-7');
+    expect(answer.citations.map((c) => c.title)).toEqual([rollout.title]);
+
+    await openFolderShareDialog(alice, 'Launch');
+    await revokeShare(alice, 'user:bob@example.com', 'viewer');
+    await closeShareDialog(alice);
+    const after = await askFresh(bob, question);
+    expect(after.text).not.toContain('SNOWDROP-7');
+    expect(after.citations).toEqual([]);
+    expect(await listDocuments(bob)).toEqual([]);
+    expect(await listFolders(bob)).toEqual([]);
   });
 });

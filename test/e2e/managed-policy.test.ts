@@ -56,11 +56,11 @@ describe.skipIf(!isRoot)('managed policy from a Chromium policy file', () => {
     await page.setViewportSize({ width: 760, height: 820 });
     await page.goto(`chrome-extension://${session!.extensionId}/options.html`);
     const url = page.getByTestId('backend-url');
-    await expect.poll(() => url.inputValue()).toBe(POLICY.backendUrl);
+    await expect.poll(() => url.inputValue(), { timeout: 15_000 }).toBe(POLICY.backendUrl);
     expect(await url.isDisabled()).toBe(true);
     expect(await page.getByTestId('save').count()).toBe(0);
     const policy = page.getByTestId('policy');
-    await expect.poll(() => policy.getByText('Set by your organization').count()).toBe(Object.keys(POLICY).length);
+    await expect.poll(() => policy.getByText('Set by your organization').count(), { timeout: 15_000 }).toBe(Object.keys(POLICY).length);
     expect(await page.getByTestId('policy-allowedTools').textContent()).toContain('None allowed');
     expect(await page.getByTestId('policy-captureBlockedSites').textContent()).toContain('bank.example');
     await page.screenshot({ path: path.join(REPO_ROOT, 'docs/screenshots/options-managed.png'), fullPage: true });

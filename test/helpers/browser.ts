@@ -2,7 +2,8 @@
  * Launches Chromium with the built extension (`.output/chrome-mv3`) in a persistent, headless context, as in
  * working-here.md ("Browser tests"). Used by the e2e tests and the demo runner.
  */
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -21,6 +22,8 @@ export interface LaunchOptions {
   viewport?: { width: number; height: number };
   /** More Chromium switches (e.g. the page-action tests click the toolbar button through CDP). */
   extraArgs?: string[];
+  /** Other unpacked extensions loaded next to ours (e.g. a hostile one, X3). */
+  additionalExtensions?: string[];
 }
 
 export interface ExtensionSession {
@@ -49,8 +52,8 @@ export async function launchWithExtension(options: LaunchOptions): Promise<Exten
     headless: options.headless ?? true,
     viewport,
     args: [
-      `--disable-extensions-except=${extensionPath}`,
-      `--load-extension=${extensionPath}`,
+      `--disable-extensions-except=${[extensionPath, ...(options.additionalExtensions ?? [])].join(',')}`,
+      `--load-extension=${[extensionPath, ...(options.additionalExtensions ?? [])].join(',')}`,
       '--no-sandbox',
       '--disable-gpu',
       '--disable-background-networking',
@@ -65,9 +68,12 @@ export async function launchWithExtension(options: LaunchOptions): Promise<Exten
   await context.addInitScript({ content: 'globalThis.__name ??= (fn) => fn;' });
 
   try {
+    // With other extensions loaded, ours is the one whose id its manifest `key` pins.
+    const pinned = options.additionalExtensions?.length ? extensionIdOf(extensionPath) : undefined;
+    const isOurs = (w: Worker) => w.url().startsWith('chrome-extension://') && (!pinned || new URL(w.url()).host === pinned);
     const serviceWorker =
-      context.serviceWorkers().find((w) => w.url().startsWith('chrome-extension://')) ??
-      (await context.waitForEvent('serviceworker', { timeout: 30_000 }));
+      context.serviceWorkers().find(isOurs) ??
+      (await context.waitForEvent('serviceworker', { predicate: isOurs, timeout: 30_000 }));
     const extensionId = new URL(serviceWorker.url()).host;
 
     await serviceWorker.evaluate(async (backendUrl) => {
@@ -94,6 +100,14 @@ export async function launchWithExtension(options: LaunchOptions): Promise<Exten
     if (ownDir) await rm(userDataDir, { recursive: true, force: true }).catch(() => {});
     throw err;
   }
+}
+
+/** The id Chromium gives an unpacked extension whose manifest has a `key`: sha256 of the key, first 32 hex digits as a-p. */
+function extensionIdOf(extensionPath: string): string | undefined {
+  const { key } = JSON.parse(readFileSync(path.join(extensionPath, 'manifest.json'), 'utf8')) as { key?: string };
+  if (!key) return undefined;
+  const hex = createHash('sha256').update(Buffer.from(key, 'base64')).digest('hex').slice(0, 32);
+  return [...hex].map((c) => String.fromCharCode(97 + parseInt(c, 16))).join('');
 }
 
 declare const chrome: { storage: { local: { set(items: Record<string, unknown>): Promise<void> } } };

@@ -87,18 +87,66 @@ export async function listedShares(panel: Page): Promise<string[]> {
     .evaluateAll((rows) => rows.map((r) => `${r.getAttribute('data-subject')}#${r.getAttribute('data-relation')}`));
 }
 
-/** Shares `title` with a person by e-mail (or the organisation) from its share dialog; waits for the grant to be listed. */
-export async function shareWith(
-  panel: Page,
-  title: string,
-  with_: { email: string } | { organization: true },
-  relation: 'viewer' | 'editor' = 'viewer',
-): Promise<void> {
+type ShareWith = { email: string } | { group: string } | { organization: true };
+
+/** Shares document `title` with a person by e-mail, a group or the organisation; waits for the grant to be listed. */
+export async function shareWith(panel: Page, title: string, with_: ShareWith, relation: 'viewer' | 'editor' = 'viewer'): Promise<void> {
   await openShareDialog(panel, title);
-  const subject = 'email' in with_ ? `user:${with_.email.toLowerCase()}` : 'organization';
+  await grantInDialog(panel, with_, relation);
+}
+
+/** Creates a folder from the Knowledge view; it becomes where "Add files" puts files. */
+export async function createFolder(panel: Page, name: string): Promise<void> {
+  await openKnowledge(panel);
+  await panel.getByTestId('folder-new').click();
+  await panel.getByTestId('folder-name-input').fill(name);
+  await panel.getByTestId('folder-create').click();
+  await panel.getByTestId('folder-name').getByText(name, { exact: true }).waitFor({ timeout: 15_000 });
+}
+
+/** Chooses where "Add files" puts files: a folder by name, or none. */
+export async function chooseUploadFolder(panel: Page, name: string | null): Promise<void> {
+  await openKnowledge(panel);
+  const select = panel.getByTestId('knowledge-upload-folder');
+  if (name === null) await select.selectOption('');
+  else await select.selectOption({ label: name });
+}
+
+/** The folders the Knowledge view lists (name and role), after a refresh. */
+export async function listFolders(panel: Page): Promise<Array<{ name: string; role: string }>> {
+  await listDocuments(panel);
+  return panel.locator('[data-testid="folder"]').evaluateAll((rows) =>
+    rows.map((r) => ({ name: r.querySelector('[data-testid="folder-name"]')?.textContent?.trim() ?? '', role: r.getAttribute('data-role') ?? '' })),
+  );
+}
+
+/** Opens the share dialog of the folder called `name`. */
+export async function openFolderShareDialog(panel: Page, name: string): Promise<void> {
+  await listDocuments(panel);
+  await panel
+    .locator('[data-testid="folder"]')
+    .filter({ has: panel.getByTestId('folder-name').getByText(name, { exact: true }) })
+    .getByTestId('folder-share')
+    .click();
+  await panel.locator('[data-testid="share-dialog"][data-kind="folder"]').waitFor();
+  await panel.locator('[data-testid="share-list"], [data-testid="shares-empty"]').first().waitFor();
+}
+
+/** Shares folder `name` (and so everything in it). */
+export async function shareFolderWith(panel: Page, name: string, with_: ShareWith, relation: 'viewer' | 'editor' = 'viewer'): Promise<void> {
+  await openFolderShareDialog(panel, name);
+  await grantInDialog(panel, with_, relation);
+}
+
+/** Fills and submits the open share dialog's form; waits for the grant to be listed (or throws the dialog's error). */
+async function grantInDialog(panel: Page, with_: ShareWith, relation: 'viewer' | 'editor'): Promise<void> {
+  const subject = 'email' in with_ ? `user:${with_.email.toLowerCase()}` : 'group' in with_ ? `group:${with_.group}` : 'organization';
   if ('email' in with_) {
     await panel.getByTestId('share-target').selectOption('user');
     await panel.getByTestId('share-value').fill(with_.email);
+  } else if ('group' in with_) {
+    await panel.getByTestId('share-target').selectOption('group');
+    await panel.getByTestId('share-value').fill(with_.group);
   } else {
     await panel.getByTestId('share-target').selectOption('organization');
   }

@@ -20,6 +20,7 @@ const HEALTH: Record<string, string> = {
   model: '/v1/models',
   projects: '/projects',
   providers: '/_emulator/requests',
+  fga: '/stores',
 };
 
 let world: FuzzWorld;

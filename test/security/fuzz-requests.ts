@@ -253,6 +253,8 @@ function violationOf(out: Outcome, shape: ErrorShape, secrets: string[], repoRoo
       return body.ok === false && typeof body.error === 'string' ? undefined : `not a Slack error: ${out.text.slice(0, 200)}`;
     case 'github':
       return typeof body.message === 'string' ? undefined : `not a GitHub error: ${out.text.slice(0, 200)}`;
+    case 'openfga':
+      return typeof body.code === 'string' && typeof body.message === 'string' ? undefined : `not an OpenFGA error: ${out.text.slice(0, 200)}`;
   }
   return undefined;
 }

@@ -84,12 +84,28 @@ export async function startFuzzWorld(): Promise<FuzzWorld> {
     const started = /"runId":"([^"]+)","threadId":"([^"]+)"/.exec(await bobChat.text());
     if (!started) throw new Error('Bob could not chat');
 
+    // A document each: Alice's may change by her hand; Bob's may not. The FGA fuzzing gets a store of its own, so
+    // that tuples it writes cannot change who may see what in the product's store.
+    const createDoc = async (who: Who, title: string) => {
+      const res = await fetch(`${stack.backendUrl}/v1/documents`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${creds[who].api}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ title, source: 'upload', contentType: 'text/plain', text: `${title}: private notes of ${who}.` }),
+      });
+      if (res.status !== 201) throw new Error(`creating a document for ${who}: ${res.status} ${await res.text()}`);
+      return ((await res.json()) as { id: string }).id;
+    };
+    const aliceDocumentId = await createDoc('alice', 'Alice plans');
+    const bobDocumentId = await createDoc('bob', 'Bob salary review');
+    const fuzzStore = (await (await fetch(`${stack.fgaUrl}/stores`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'fuzz' }) })).json()) as { id: string };
+
     const urls = {
       backend: stack.backendUrl,
       idp: stack.idpUrl!,
       model: stack.modelUrl!.replace(/\/v1$/, ''),
       projects: stack.projectsUrl!,
       providers: stack.providersUrl!,
+      fga: stack.fgaUrl,
     };
     return {
       stack,
@@ -99,6 +115,9 @@ export async function startFuzzWorld(): Promise<FuzzWorld> {
       known: {
         projectId: aliceProjects.projects[0]?.id ?? 'p1',
         bobProjectId: bobProjects.projects.find((p) => !aliceProjects.projects.some((a) => a.id === p.id))?.id ?? 'p2',
+        aliceDocumentId,
+        bobDocumentId,
+        fgaStoreId: fuzzStore.id,
         bobRunId: started[1]!,
         bobThreadId: started[2]!,
         sub: users.alice.sub,
@@ -108,7 +127,7 @@ export async function startFuzzWorld(): Promise<FuzzWorld> {
       snapshotBob: async () => {
         const b = creds.bob;
         const out: Record<string, unknown> = {};
-        for (const p of ['/v1/threads', '/v1/approvals', '/v1/activity', '/v1/me']) out[`backend ${p}`] = await get(`${stack.backendUrl}${p}`, b.api!);
+        for (const p of ['/v1/threads', '/v1/approvals', '/v1/activity', '/v1/me', '/v1/documents', `/v1/documents/${bobDocumentId}`, `/v1/documents/${bobDocumentId}/shares`, '/v1/folders']) out[`backend ${p}`] = await get(`${stack.backendUrl}${p}`, b.api!);
         // Projects Alice is a member of may change by her hand; Bob's own ones may not.
         const bobOnly = bobProjects.projects.filter((p) => !aliceProjects.projects.some((a) => a.id === p.id));
         const listed = (await get(`${stack.projectsUrl}/projects`, b.projects!)).body;

@@ -10,9 +10,10 @@ export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 /**
  * problem: RFC 9457 with our `code` · problem-lite: Auth0 My Account API (type/status/title) · oauth: `{error}` ·
  * openai: `{error: {message}}` · google: `{error: {code, message}}` · slack: `{ok: false, error}` (Slack answers
- * most errors with 200) · github: `{message}` · html: an error page · any: only the invariants that hold everywhere.
+ * most errors with 200) · github: `{message}` · openfga: `{code, message}` · html: an error page · any: only the invariants
+ * that hold everywhere.
  */
-export type ErrorShape = 'problem' | 'problem-lite' | 'oauth' | 'openai' | 'google' | 'slack' | 'github' | 'html' | 'any';
+export type ErrorShape = 'problem' | 'problem-lite' | 'oauth' | 'openai' | 'google' | 'slack' | 'github' | 'openfga' | 'html' | 'any';
 
 export interface RouteSpec {
   service: string;
@@ -46,6 +47,19 @@ export const ROUTES: RouteSpec[] = [
   r('backend', 'POST', '/v1/approvals/:approvalId/cancel', 'api', 'problem'),
   r('backend', 'GET', '/v1/activity', 'api', 'problem'),
   r('backend', 'POST', '/v1/connections/changed', 'api', 'problem'),
+  // The knowledge base (FGA-filtered).
+  r('backend', 'POST', '/v1/documents', 'api', 'problem', json({ title: 'Notes', source: 'upload', contentType: 'text/plain', text: 'Some notes.' })),
+  r('backend', 'GET', '/v1/documents', 'api', 'problem'),
+  r('backend', 'GET', '/v1/documents/:documentId', 'api', 'problem'),
+  r('backend', 'DELETE', '/v1/documents/:documentId', 'api', 'problem'),
+  r('backend', 'GET', '/v1/documents/:documentId/shares', 'api', 'problem'),
+  r('backend', 'POST', '/v1/documents/:documentId/shares', 'api', 'problem', json({ subject: { type: 'user', email: 'carol@example.com' }, relation: 'viewer' })),
+  r('backend', 'DELETE', '/v1/documents/:documentId/shares', 'api', 'problem', json({ subject: { type: 'user', email: 'carol@example.com' }, relation: 'viewer' })),
+  r('backend', 'POST', '/v1/folders', 'api', 'problem', json({ name: 'Plans' })),
+  r('backend', 'GET', '/v1/folders', 'api', 'problem'),
+  r('backend', 'GET', '/v1/folders/:folderId/shares', 'api', 'problem'),
+  r('backend', 'POST', '/v1/folders/:folderId/shares', 'api', 'problem', json({ subject: { type: 'user', email: 'carol@example.com' }, relation: 'viewer' })),
+  r('backend', 'GET', '/v1/groups', 'api', 'problem'),
 
   // The IdP emulator (Auth0-compatible): OAuth errors at protocol endpoints, pages for browsers.
   r('idp', 'GET', '/.well-known/openid-configuration', 'none', 'oauth'),
@@ -115,6 +129,26 @@ export const ROUTES: RouteSpec[] = [
   r('providers', 'POST', '/github/api/repos/:owner/:repo/issues', 'github', 'github', json({ title: 'Bug', body: 'It breaks' })),
   r('providers', 'GET', '/_emulator/outbox', 'none', 'any'),
   r('providers', 'GET', '/_emulator/requests', 'none', 'any'),
+
+  // The OpenFGA-compatible server (no authentication, like OpenFGA's default; its own store for the fuzzer).
+  r('fga', 'POST', '/stores', 'none', 'openfga', json({ name: 'x' })),
+  r('fga', 'GET', '/stores', 'none', 'openfga'),
+  r('fga', 'GET', '/stores/:storeId', 'none', 'openfga'),
+  r('fga', 'POST', '/stores/:storeId/authorization-models', 'none', 'openfga', json({ schema_version: '1.1', type_definitions: [{ type: 'user' }, { type: 'doc', relations: { viewer: { this: {} } }, metadata: { relations: { viewer: { directly_related_user_types: [{ type: 'user' }] } } } }] })),
+  r('fga', 'GET', '/stores/:storeId/authorization-models', 'none', 'openfga'),
+  r('fga', 'GET', '/stores/:storeId/authorization-models/:modelId', 'none', 'openfga'),
+  r('fga', 'POST', '/stores/:storeId/write', 'none', 'openfga', json({ writes: { tuple_keys: [{ user: 'user:anne', relation: 'viewer', object: 'doc:1' }] } })),
+  r('fga', 'POST', '/stores/:storeId/read', 'none', 'openfga', json({ tuple_key: { object: 'doc:1' } })),
+  r('fga', 'GET', '/stores/:storeId/changes', 'none', 'openfga'),
+  r('fga', 'POST', '/stores/:storeId/check', 'none', 'openfga', json({ tuple_key: { user: 'user:anne', relation: 'viewer', object: 'doc:1' } })),
+  r('fga', 'POST', '/stores/:storeId/batch-check', 'none', 'openfga', json({ checks: [{ tuple_key: { user: 'user:anne', relation: 'viewer', object: 'doc:1' }, correlation_id: 'c1' }] })),
+  r('fga', 'POST', '/stores/:storeId/list-objects', 'none', 'openfga', json({ user: 'user:anne', relation: 'viewer', type: 'doc' })),
+  r('fga', 'POST', '/stores/:storeId/streamed-list-objects', 'none', 'openfga', json({ user: 'user:anne', relation: 'viewer', type: 'doc' })),
+  r('fga', 'POST', '/stores/:storeId/list-users', 'none', 'openfga', json({ object: { type: 'doc', id: '1' }, relation: 'viewer', user_filters: [{ type: 'user' }] })),
+  r('fga', 'POST', '/stores/:storeId/expand', 'none', 'openfga', json({ tuple_key: { relation: 'viewer', object: 'doc:1' } })),
+  r('fga', 'GET', '/stores/:storeId/assertions/:modelId', 'none', 'openfga'),
+  r('fga', 'PUT', '/stores/:storeId/assertions/:modelId', 'none', 'openfga', json({ assertions: [] })),
+  r('fga', 'DELETE', '/stores/:storeId', 'none', 'openfga'),
 ];
 
 /** Real values for path parameters (the rest of the time the fuzzer makes them up). */
@@ -126,6 +160,8 @@ export const KNOWN_PARAMS: Record<string, (known: Record<string, string>) => str
   owner: () => 'alice-anders',
   repo: () => 'deputy',
   model: () => 'deputy-offline-1',
+  documentId: (k) => k.aliceDocumentId!,
+  storeId: (k) => k.fgaStoreId!,
 };
 
 /** Real values for path parameters that belong to Bob: Alice's token must get nothing from them and change nothing. */
@@ -133,6 +169,7 @@ export const OTHER_USERS_PARAMS: Record<string, (known: Record<string, string>) 
   projectId: (k) => k.bobProjectId!,
   threadId: (k) => k.bobThreadId!,
   runId: (k) => k.bobRunId!,
+  documentId: (k) => k.bobDocumentId!,
   owner: () => 'bob-brown',
   repo: () => 'notes',
 };

@@ -7,6 +7,7 @@ import { renderToStaticMarkup } from 'react-dom/server';
 import { describe, expect, it, vi } from 'vitest';
 import { CitationList } from '../../components/Citations';
 import { Header } from '../../components/Header';
+import { FolderEntries } from '../../components/KnowledgeFolders';
 import { DocumentEntries, KnowledgeToggle, uploadFiles, type UploadStatus, UploadStatuses } from '../../components/KnowledgeView';
 import { canDelete, canShare, ownerText, safeHttpUrl, shareRequestFromForm, sizeText } from '../../components/knowledge-format';
 import { MessageList } from '../../components/MessageList';
@@ -101,6 +102,30 @@ describe('KnowledgeToggle', () => {
     );
     expect(html).toMatch(/<div class="header-actions"><button[^>]*aria-expanded="true" aria-controls="knowledge-drawer" data-testid="knowledge-toggle">Knowledge<\/button><button[^>]*data-testid="sign-out">Sign out</);
     expect(renderToStaticMarkup(<KnowledgeToggle open={false} onToggle={noop} />)).toContain('aria-expanded="false"');
+  });
+});
+
+describe('FolderEntries', () => {
+  const folderId = '7c9e6679-7425-40de-944b-e07fc1f90ae7';
+  const folders = [
+    { id: folderId, name: 'Launch', createdAt: '2026-11-30T10:00:00.000Z', role: 'owner' as const },
+    { id: '8c9e6679-7425-40de-944b-e07fc1f90ae8', name: 'Shared <b>notes</b>', parentId: folderId, createdAt: '2026-11-30T10:00:00.000Z', role: 'viewer' as const },
+  ];
+
+  it('lists folders with the role, the number of listed documents in each, the parent; only owners and editors can share', () => {
+    const html = renderToStaticMarkup(<FolderEntries folders={folders} documents={[{ folderId }, { folderId }, {}]} onShare={noop} />);
+    expect(html.match(/data-testid="folder"/g)).toHaveLength(2);
+    expect(html).toContain('>Launch<');
+    expect(html).toContain('2 documents');
+    expect(html).toContain('0 documents · in Launch');
+    expect(html).toContain('Shared &lt;b&gt;notes&lt;/b&gt;');
+    expect(html.match(/data-testid="folder-share"/g)).toHaveLength(1);
+    expect(renderToStaticMarkup(<FolderEntries folders={[]} documents={[]} onShare={noop} />)).toContain('Sharing a folder shares everything in it.');
+  });
+
+  it('a document in a folder says which one', () => {
+    const html = entries([doc({ folderId })], { folders });
+    expect(html).toContain('<span data-testid="document-folder">In Launch</span>');
   });
 });
 
@@ -323,6 +348,26 @@ describe('api client: documents and shares', () => {
     ]);
     expect(calls[0]!.body).toEqual(grant);
     expect(calls[2]!.body).toEqual(grant);
+  });
+
+  it('folders: list, create, and their shares on /v1/folders/:id/shares', async () => {
+    const folder = { id: docId, name: 'Launch', createdAt: '2026-11-30T10:00:00.000Z', role: 'owner' };
+    const { api, calls } = client((url, init) =>
+      url.endsWith('/shares') ? ((init.method ?? 'GET') === 'GET' ? json({ shares: [] }) : new Response(null, { status: 204 })) : init.method === 'POST' ? json(folder, 201) : json({ folders: [folder] }),
+    );
+    expect((await api.createFolder({ name: ' Launch ' })).name).toBe('Launch');
+    expect((await api.listFolders()).folders).toHaveLength(1);
+    await api.listShares(docId, 'folder');
+    await api.share(docId, { subject: { type: 'group', id: 'engineering' }, relation: 'editor' }, 'folder');
+    await api.revokeShare(docId, { subject: { type: 'group', id: 'engineering' }, relation: 'editor' }, 'folder');
+    expect(calls.map((c) => `${c.method} ${c.url}`)).toEqual([
+      'POST http://api.test/v1/folders',
+      'GET http://api.test/v1/folders',
+      `GET http://api.test/v1/folders/${docId}/shares`,
+      `POST http://api.test/v1/folders/${docId}/shares`,
+      `DELETE http://api.test/v1/folders/${docId}/shares`,
+    ]);
+    expect(calls[0]!.body).toEqual({ name: 'Launch' });
   });
 
   it('turns problem JSON into ApiErrors carrying the server’s detail', async () => {

@@ -113,6 +113,24 @@ type document
     expect([...new Evaluation(m, index).listObjectIds('document', 'viewer', jon)]).toEqual([]);
   });
 
+  it('answers on densely cyclic groups without exponential search (every group inside every other)', () => {
+    const m = compileModel(
+      '01HZZZZZZZZZZZZZZZZZZZZZZV',
+      transformer.transformDSLToJSONObject('model\n  schema 1.1\ntype user\ntype group\n  relations\n    define member: [user, group#member]\n'),
+    );
+    const n = 22;
+    const keys: TupleKeyJson[] = [{ object: `group:g${n - 1}`, relation: 'member', user: 'user:inside' }];
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) if (i !== j) keys.push({ object: `group:g${i}`, relation: 'member', user: `group:g${j}#member` });
+    const index = indexOf(keys);
+    const outsider = parseSubject('user:outside')!;
+    const insider = parseSubject('user:inside')!;
+    const ev = new Evaluation(m, index);
+    expect(ev.check('group', 'g0', 'member', outsider)).toBe(false);
+    expect(ev.check('group', 'g0', 'member', insider)).toBe(true);
+    expect(new Evaluation(m, index).listObjectIds('group', 'member', insider).size).toBe(n);
+    expect(new Evaluation(m, index).listObjectIds('group', 'member', outsider).size).toBe(0);
+  });
+
   it('evaluates conditions over OpenFGA parameter types', () => {
     const T = (type_name: string, generic?: string) => ({ type_name, ...(generic ? { generic_types: [{ type_name: generic }] } : {}) });
     const grant = compileCondition('grant', {

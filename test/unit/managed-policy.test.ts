@@ -12,12 +12,14 @@ import {
   type ManagedArea,
   type ManagedPolicy,
   ManagedPolicyError,
+  parseManagedPolicy,
   readManagedPolicy,
   watchManagedPolicy,
 } from '../../lib/managed-policy';
 import { loadSettings } from '../../lib/settings';
 import { captureDecision, isCaptureBlocked, matchesSiteFilters } from '../../lib/site-policy';
 import type { PublicConfig } from '../../lib/protocol';
+import { FIREFOX_EXTENSION_ID } from '../../lib/defaults';
 
 const schema = JSON.parse(fs.readFileSync(path.resolve('public/managed_schema.json'), 'utf8'));
 
@@ -214,5 +216,37 @@ describe('the background worker', () => {
     await fakeBrowser.storage.managed.set({ allowedTools: 'send_email' });
     await vi.waitFor(() => expect(lines.some((l) => /allowedTools is invalid/.test(l))).toBe(true));
     stop();
+  });
+});
+
+describe('the example policies in docs/policies', () => {
+  const read = (f: string) => JSON.parse(fs.readFileSync(path.resolve('docs/policies', f), 'utf8'));
+
+  it('Chrome: every 3rdparty value validates, and the force-install entries name the same extension', () => {
+    const chrome = read('chrome-deputy.json');
+    const [id] = Object.keys(chrome['3rdparty'].extensions);
+    const p = parseManagedPolicy(chrome['3rdparty'].extensions[id]);
+    expect(p.problems).toEqual([]);
+    expect(p.forced.sort()).toEqual([...MANAGED_KEYS].sort());
+    expect(chrome.ExtensionInstallForcelist[0].split(';')[0]).toBe(id);
+    expect(chrome.ExtensionSettings[id].installation_mode).toBe('force_installed');
+  });
+
+  it('Firefox: the same values under 3rdparty.Extensions for the gecko id, force-installed', () => {
+    const firefox = read('firefox-policies.json').policies;
+    const values = firefox['3rdparty'].Extensions[FIREFOX_EXTENSION_ID];
+    expect(parseManagedPolicy(values).problems).toEqual([]);
+    expect(values).toEqual(Object.values(read('chrome-deputy.json')['3rdparty'].extensions)[0]);
+    expect(firefox.ExtensionSettings[FIREFOX_EXTENSION_ID].installation_mode).toBe('force_installed');
+  });
+
+  it('backend.env carries the same allow-lists and tiers for the backend to enforce', () => {
+    const values = read('firefox-policies.json').policies['3rdparty'].Extensions[FIREFOX_EXTENSION_ID];
+    const env = Object.fromEntries(
+      fs.readFileSync(path.resolve('docs/policies/backend.env'), 'utf8').split('\n').filter((l) => /^[A-Z_]+=/.test(l)).map((l) => l.split('=') as [string, string]),
+    );
+    expect(env.DEPUTY_ALLOWED_TOOLS.split(',')).toEqual(values.allowedTools);
+    expect(env.DEPUTY_ALLOWED_CONNECTIONS.split(',')).toEqual(values.allowedConnections);
+    expect(env.DEPUTY_APPROVAL_TIERS.split(',')).toEqual(values.approvalTiers);
   });
 });

@@ -16,6 +16,11 @@ const T: Tri = 1;
 /** Unknown: the evaluation ran into a cycle. */
 const U: Tri = 2;
 
+/** Relations resolved top-down by one Check before it switches to the reverse expansion. */
+const CHECK_STEP_BUDGET = 2_000;
+
+class StepBudgetExceeded extends Error {}
+
 export interface UserFilter {
   type: string;
   relation?: string;
@@ -33,6 +38,8 @@ export class Evaluation {
   private readonly unknownMemo = new Map<string, Set<string>>();
   /** Per frame of `resolve`: the ancestors its subtree ran into. */
   private readonly cutDeps: Array<Set<string>> = [];
+  private steps = 0;
+  private inReverseFallback = false;
   /** The first condition that could not be evaluated (missing parameters, bad values) in this request. */
   conditionFailure: FgaError | undefined;
 
@@ -62,7 +69,20 @@ export class Evaluation {
   // ---------------------------------------------------------------- Check
 
   check(objectType: string, objectId: string, relation: string, subject: Subject): boolean {
-    return this.resolve(objectType, objectId, relation, subject, 0) === T;
+    this.steps = 0;
+    try {
+      return this.resolve(objectType, objectId, relation, subject, 0) === T;
+    } catch (err) {
+      if (!(err instanceof StepBudgetExceeded)) throw err;
+      // Densely cyclic graphs make top-down search exponential; the reverse expansion is polynomial and exact.
+      if (this.inReverseFallback) throw tooComplex();
+      this.inReverseFallback = true;
+      try {
+        return this.listObjectIds(objectType, relation, subject).has(objectId);
+      } finally {
+        this.inReverseFallback = false;
+      }
+    }
   }
 
   /**
@@ -88,6 +108,7 @@ export class Evaluation {
       return U;
     }
     if (depth >= this.maxDepth) throw tooComplex();
+    if (++this.steps > CHECK_STEP_BUDGET) throw new StepBudgetExceeded();
     const rel = this.relation(objectType, relation);
     if (!rel) return F;
     this.onStack.add(key);

@@ -51,7 +51,8 @@ const ADDRESSED_TO_AI =
   /\b(ignore (?:all |any )?(?:previous|prior|above|earlier)|disregard|new instructions?|important instructions?|system (?:message|prompt|override)|\[?system\]?:|assistant:|as an ai|ai assistants?|language model|llm\b|you must now|do not tell the user|without asking|call (?:the )?[a-z]+_[a-z_]+|use (?:the )?[a-z]+_[a-z_]+|[a-z]+_[a-z_]+\s*\(|send (?:it|this|the|all|everything)[^.]* to [\w.+-]+@|forward (?:it|this|the|all|everything)|exfiltrat|<\/?(?:system|instructions?|admin)>)/i;
 
 export function sentencesOf(text: string): string[] {
-  return (text.replace(/\s+/g, ' ').match(/[^.!?]+[.!?]*/g) ?? []).map((s) => s.trim()).filter((s) => words(s).length > 0);
+  // Split after . ! ? followed by a space, so "Aurora 2.0" or "e.g" inside a sentence stay whole.
+  return text.replace(/\s+/g, ' ').split(/(?<=[.!?])\s+/).map((s) => s.trim()).filter((s) => words(s).length > 0);
 }
 
 export function splitInjected(text: string): { clean: string[]; injected: string[] } {
@@ -147,9 +148,13 @@ export function answerFromPage(instruction: string, done: CallRecord[]): string 
       return [`**Summary** of ${from} (${chosen.length} of ${clean.length} sentences):`, '', ...chosen.map((s) => `- ${md(s)}`), '', `Key terms: ${topWords(clean, 5).join(', ')}.`, ...injectedNote(injected), ...truncatedNote(items)].join('\n');
     }
     case 'translate': {
-      const lang = Object.entries(LANGUAGES).find(([k]) => instruction.toLowerCase().includes(k))?.[1] ?? 'French';
+      const asked = /\b(?:to|into|in)\s+([A-Za-zÀ-ÿ]+)\b/.exec(instruction.replace(/\b(?:to|into)\s+(?:the\s+)?(?:browser'?s?\s+)?language\b/i, ''))?.[1];
+      const lang = Object.entries(LANGUAGES).find(([k]) => instruction.toLowerCase().includes(k))?.[1];
+      if (!lang && asked && !/^(this|it|the|a|an|my)$/i.test(asked)) {
+        return [`The offline model cannot translate to ${md(asked)}; it only has a small French word list. Connect a real model for translations. The text of ${from}:`, '', ...clean.slice(0, 20).map((s) => `> ${md(s)}`), ...injectedNote(injected)].join('\n');
+      }
       return [
-        `**${lang} translation** of ${from} (the offline model translates word by word; connect a real model for fluent text):`,
+        `**${lang ?? 'French'} translation** of ${from} (the offline model translates word by word; connect a real model for fluent text):`,
         '',
         ...clean.slice(0, 20).map((s) => `> ${md(translateWords(s))}`),
         ...injectedNote(injected),

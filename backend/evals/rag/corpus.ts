@@ -50,6 +50,8 @@ export function prng(seed: number) {
   const int = (n: number) => Math.floor(next() * n);
   /** Zipf-like over [0, n): small indices much more likely. */
   const skewed = (n: number, s = 1.1) => Math.min(n - 1, Math.floor(n ** (next() ** s) - 1));
+  /** Zipf-like with P(rank r) ∝ 1/(r + offset): a long tail without one word in every text. */
+  const zipf = (n: number, offset: number) => Math.min(n - 1, Math.floor(offset * ((n + offset) / offset) ** next() - offset));
   const uuid = () => {
     const h = Array.from({ length: 32 }, () => int(16).toString(16));
     h[12] = '4';
@@ -57,7 +59,7 @@ export function prng(seed: number) {
     const s = h.join('');
     return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20)}`;
   };
-  return { next, int, skewed, uuid };
+  return { next, int, skewed, zipf, uuid };
 }
 
 const SYLLABLES = 'ka lo mi ra tu ve si no pa de ri zu fa lem tor gan bel dor vin sar mek pol tas nir quo hal jun wex bry cla'.split(' ');
@@ -234,7 +236,7 @@ export class Corpus {
       const words: string[] = [];
       for (let i = 0; i < WORDS_PER_CHUNK; i++) {
         const r = rand.next();
-        words.push(r < 0.3 ? main[rand.skewed(main.length, 1.2)] : r < 0.4 ? second[rand.int(second.length)] : this.filler[rand.skewed(this.filler.length, 1.3)]);
+        words.push(r < 0.3 ? main[rand.skewed(main.length, 1.2)] : r < 0.4 ? second[rand.int(second.length)] : this.filler[rand.zipf(this.filler.length, 50)]);
       }
       out.push(`${words.join(' ')}.`);
     }
@@ -258,7 +260,7 @@ export class Corpus {
       const words = new Set<string>();
       const k = 2 + rand.int(3);
       while (words.size < k) words.add(this.topics[topic][rand.skewed(TOPIC_WORDS, 1.2)]);
-      if (rand.next() < 0.3) words.add(this.filler[rand.skewed(200)]);
+      if (rand.next() < 0.3) words.add(this.filler[rand.zipf(300, 50)]);
       out.push({ user, text: [...words].join(' ') });
     }
     return out;

@@ -7,7 +7,7 @@ import { type Kysely, sql } from 'kysely';
 import type { Database } from '../../src/store/schema';
 import type { Embedder } from '../../src/knowledge/embedder';
 import { toVectorLiteral } from '../../src/knowledge/embedder';
-import type { FgaClient } from '../../src/knowledge/fga-client';
+import type { FgaClient, Tuple } from '../../src/knowledge/fga-client';
 import { type Corpus, userSub } from './corpus';
 
 const HNSW = 'kb_chunks_embedding_hnsw';
@@ -79,7 +79,7 @@ export async function loadStore(db: Kysely<Database>, corpus: Corpus, embedder: 
 
 export async function loadFga(fga: FgaClient, corpus: Corpus, inFlight = 4): Promise<{ tuples: number; writes: number; ms: number }> {
   const t0 = performance.now();
-  const batches = [];
+  const batches: Tuple[][] = [];
   for (let i = 0; i < corpus.tuples.length; i += 100) batches.push(corpus.tuples.slice(i, i + 100));
   let next = 0;
   await Promise.all(

@@ -46,6 +46,7 @@ export async function ensureFgaStore(settings: FgaSettings & { apiUrl: string; s
       createdStore = true;
     }
   }
+  if (settings.modelId) return { storeId, modelId: settings.modelId, createdStore, wroteModel: false };
   const model = authorizationModel();
   const inStore = sdkFor(storeId);
   let latest: { id: string; type_definitions: unknown; schema_version: string; conditions?: unknown } | undefined;
@@ -54,7 +55,6 @@ export async function ensureFgaStore(settings: FgaSettings & { apiUrl: string; s
   } catch {
     latest = undefined;
   }
-  if (settings.modelId) return { storeId, modelId: settings.modelId, createdStore, wroteModel: false };
   if (latest && sameModel(latest, model)) return { storeId, modelId: latest.id, createdStore, wroteModel: false };
   const written = await inStore.writeAuthorizationModel(model);
   return { storeId, modelId: written.authorization_model_id, createdStore, wroteModel: true };
