@@ -3,6 +3,14 @@ import type { DocumentView, FolderView } from '@/lib/protocol';
 import { canShare, ROLE_LABEL } from './knowledge-format';
 import { revealInvisible } from './run-state';
 
+function FolderIcon() {
+  return (
+    <svg className="folder-icon" width="18" height="18" viewBox="0 0 24 24" aria-hidden="true">
+      <path d="M3 6.5A1.5 1.5 0 0 1 4.5 5h4.4l2 2h8.6A1.5 1.5 0 0 1 21 8.5v9a1.5 1.5 0 0 1-1.5 1.5h-15A1.5 1.5 0 0 1 3 17.5z" fill="currentColor" />
+    </svg>
+  );
+}
+
 /** The folders the user may view: name, the user's role, how many of the listed documents are in it, and Share. */
 export function FolderEntries({
   folders,
@@ -28,9 +36,7 @@ export function FolderEntries({
         const parent = parentName(f.parentId);
         return (
           <li key={f.id} className="folder" data-testid="folder" data-folder-id={f.id} data-role={f.role}>
-            <span className="folder-icon" aria-hidden="true">
-              📁
-            </span>
+            <FolderIcon />
             <span className="folder-text">
               <span className="folder-name" data-testid="folder-name">
                 {revealInvisible(f.name)}
