@@ -5,7 +5,8 @@
  * Blocked:
  *   - anything that is not an http(s) page (browser pages, extension pages, files, data: URLs);
  *   - pages matching the organization's "sites never captured" (`captureBlockedSites` in lib/managed-policy.ts);
- *   - every page while the managed policy has not answered yet at browser start (it could list the page).
+ *   - every page while the managed policy has not answered yet at browser start (it could list the page); the
+ *     check waits for it up to BOOT_MANAGED_TIMEOUT_MS first.
  *
  * Filters use Chrome's URLBlocklist format, which administrators already know:
  *   `example.com`         the host and all its subdomains, any scheme, any path
@@ -14,7 +15,7 @@
  *   `example.com/private` paths starting with /private
  *   `*`                   every site
  */
-import { type ManagedPolicy, type ReadOptions, readManagedPolicy } from './managed-policy';
+import { BOOT_MANAGED_TIMEOUT_MS, type ManagedPolicy, type ReadOptions, readManagedPolicy } from './managed-policy';
 
 export interface CaptureDecision {
   blocked: boolean;
@@ -96,8 +97,9 @@ export function decideCapture(url: string, policy: ManagedPolicy): CaptureDecisi
   return { blocked: false };
 }
 
+/** Waits for the policy like a page that needs it to start (Chromium answers the first read ~2.7 s after launch). */
 export async function captureDecision(url: string, options?: ReadOptions): Promise<CaptureDecision> {
-  return decideCapture(url, await readManagedPolicy(options));
+  return decideCapture(url, await readManagedPolicy({ timeoutMs: BOOT_MANAGED_TIMEOUT_MS, ...options }));
 }
 
 export async function isCaptureBlocked(url: string, options?: ReadOptions): Promise<boolean> {

@@ -111,8 +111,11 @@ try {
       let ttftMs: number | undefined;
       let text = '';
       const decoder = new TextDecoder();
-      for await (const chunk of res.body) {
-        text += decoder.decode(chunk as Uint8Array, { stream: true });
+      const reader = res.body.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        text += decoder.decode(value, { stream: true });
         if (ttftMs === undefined && text.includes('event: message.delta')) ttftMs = performance.now() - t0;
       }
       const turnMs = performance.now() - t0;

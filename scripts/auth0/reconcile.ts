@@ -188,11 +188,7 @@ export async function reconcile(
     }
 
     const wantedIds = c.enabledClients.map((k) => idOf(k));
-    const enabled = found
-      ? ((await api.request<{ clients?: Array<{ client_id: string }> }>('GET', `/connections/${encodeURIComponent(found.id)}/clients`)).clients ?? []).map(
-          (x) => x.client_id,
-        )
-      : [];
+    const enabled = found ? await enabledClientsOf(api, found.id) : [];
     const missing = c.enabledClients.filter((k, i) => !wantedIds[i] || !enabled.includes(wantedIds[i]!));
     ops.push({
       action: missing.length ? 'update' : 'unchanged',
@@ -210,6 +206,20 @@ export async function reconcile(
   }
 
   return { ops, clients };
+}
+
+/** `GET /connections/{id}/clients` is cursor-paged (`take`, `from` = the previous page's `next`). */
+async function enabledClientsOf(api: ManagementApi, connectionId: string): Promise<string[]> {
+  const ids: string[] = [];
+  let from: string | undefined;
+  for (let i = 0; i < 100; i++) {
+    const qs = new URLSearchParams({ take: '100', ...(from ? { from } : {}) });
+    const page = await api.request<{ clients?: Array<{ client_id: string }>; next?: string }>('GET', `/connections/${encodeURIComponent(connectionId)}/clients?${qs}`);
+    ids.push(...(page.clients ?? []).map((x) => x.client_id));
+    if (!page.next) break;
+    from = page.next;
+  }
+  return ids;
 }
 
 async function reconcileClient(c: ClientSpec, existing: Client[], api: ManagementApi, apply: boolean, ops: Op[]) {

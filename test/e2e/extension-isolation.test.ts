@@ -172,7 +172,6 @@ describe('extension isolation (X3-X5)', () => {
       return out;
     }, target);
 
-    console.log('X3 attempts', JSON.stringify(attempts));
     const sent = attempts.sendMessage as Array<{ answered?: unknown; refused?: string }>;
     expect(sent.every((r) => r.refused !== undefined && r.answered === undefined), JSON.stringify(sent)).toBe(true);
     expect(attempts.connect).toMatchObject({ got: [] });

@@ -38,6 +38,7 @@ import {
   uploadFile,
 } from '../helpers/knowledge-panel';
 import { ask, newConversation, signIn } from '../helpers/panel';
+import { tinyPdf } from '../helpers/tiny-pdf';
 
 const SHOTS = path.join(REPO_ROOT, 'test-output/e2e');
 
@@ -254,6 +255,38 @@ describe('knowledge base: save, cite, share, revoke', () => {
     const answer = await askFresh(alice);
     expect(answer.text).toContain(ORBIT_PAGE.codeName);
     expect(answer.citations.map((c) => [c.title, c.href])).toEqual([[ORBIT_PAGE.title, null]]);
+  });
+
+  it('a PDF added from the panel is read (base64 → text on the server) and cited', async () => {
+    const pdf = tinyPdf([['Orbit telemetry retention', 'Raw Orbit telemetry is kept for 400 days under retention class KINGFISHER.']], 'Orbit retention');
+    const added = await uploadFile(alice, { name: 'Orbit retention.pdf', mimeType: 'application/pdf', buffer: pdf });
+    expect(added.state).toBe('added');
+    expect(added.message).toContain('“Orbit retention”');
+    const row = alice.locator('[data-testid="document"]').filter({ hasText: 'Orbit retention' });
+    await listDocuments(alice);
+    expect(await row.textContent()).toContain('PDF file');
+    const answer = await askFresh(alice, 'What does my knowledge base say about Orbit telemetry retention?');
+    expect(answer.text).toContain('KINGFISHER');
+    expect(answer.citations.map((c) => c.title)).toContain('Orbit retention');
+  });
+
+  it('an editor may share but not delete; a viewer may do neither', async () => {
+    await shareWith(alice, 'Orbit retention', { email: 'bob@example.com' }, 'editor');
+    await closeShareDialog(alice);
+    const docs = await listDocuments(bob);
+    expect(docs).toEqual([expect.objectContaining({ title: 'Orbit retention', role: 'editor' })]);
+    const row = bob.locator('[data-testid="document"]');
+    expect(await row.getByTestId('document-share').count()).toBe(1);
+    expect(await row.getByTestId('document-delete').count()).toBe(0);
+    // Bob opens the dialog and sees the grants (editors may); then alice takes it back.
+    await row.getByTestId('document-share').click();
+    await bob.getByTestId('share-list').waitFor();
+    expect(await listedShares(bob)).toEqual(expect.arrayContaining(['user:bob@example.com#editor', expect.stringMatching(/#owner$/)]));
+    await closeShareDialog(bob);
+    await openShareDialog(alice, 'Orbit retention');
+    await revokeShare(alice, 'user:bob@example.com', 'editor');
+    await closeShareDialog(alice);
+    expect(await listDocuments(bob)).toEqual([]);
   });
 
   it('folders: what alice adds to a folder she shared with bob is his to read; unsharing the folder takes it back', async () => {

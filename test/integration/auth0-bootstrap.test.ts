@@ -120,6 +120,16 @@ describe('auth0:bootstrap', () => {
     expect(google.options.scope).toContain('https://www.googleapis.com/auth/calendar.readonly');
   });
 
+  it('finds its clients on later pages of a large tenant instead of creating duplicates', async () => {
+    await run(true);
+    const ours = fake.state.clients.splice(0);
+    for (let i = 0; i < 120; i++) fake.state.clients.push({ client_id: `other${i}`, name: `Other app ${i}`, app_type: 'regular_web' });
+    fake.state.clients.push(...ours);
+    const second = await run(true);
+    expect(second.changes).toBe(0);
+    expect(fake.state.clients.filter((c) => c.name.startsWith('Deputy'))).toHaveLength(2);
+  });
+
   it('writes the full environment, secret included, only to a 0600 file', async () => {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'deputy-bootstrap-')), '.env.auth0');
     await run(true, { writeEnvFile: file });

@@ -6,6 +6,8 @@
  * - a provider (Google) is unavailable, then black-holed (slower than any timeout), behind a TCP proxy: the call
  *   fails closed with a clear message and no credential, the run still ends, nothing is retried behind the user's
  *   back; when the provider is back the same question works;
+ * - the stack process is killed while a document is being ingested: afterwards the document is complete or absent
+ *   (never partial, never "saved" without being there), and storing it again works;
  * - the IdP is down: calls that need a token exchange fail closed with a clear message; when it is back (same
  *   keys, same port) they work again.
  * (FGA unreachable or slow: F2 in the knowledge-base tests.)
@@ -125,6 +127,82 @@ describe('the stack process is killed while an approval is pending', () => {
     expect(projects.projects.map((p) => p.id)).not.toContain('security-audit');
     const activity = (await (await fetch(`${urls.backendUrl}/v1/activity`, { headers: auth })).json()) as { entries: Array<{ kind: string }> };
     expect(activity.entries.filter((e) => e.kind === 'tool.executed')).toHaveLength(1);
+  });
+});
+
+describe('the stack process is killed during ingestion', () => {
+  let dataDir: string;
+  let child: ChildProcess | undefined;
+  let backendUrl = '';
+  let idpUrl = '';
+  let ports: Record<string, number>;
+
+  async function start() {
+    child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'scripts/stack.ts')], {
+      cwd: root,
+      env: {
+        PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: dataDir,
+        PORT: String(ports.backend), IDP_PORT: String(ports.idp), MODEL_PORT: String(ports.model), PROJECTS_PORT: String(ports.projects),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`stack did not start: ${out}`)), 60_000);
+      child!.stdout!.on('data', (d) => {
+        out += d;
+        const line = out.split('\n').find((l) => l.includes('backendUrl'));
+        if (line) {
+          clearTimeout(t);
+          ({ backendUrl, idpUrl } = JSON.parse(line));
+          resolve();
+        }
+      });
+      child!.on('exit', (code) => reject(new Error(`stack exited with ${code}`)));
+    });
+  }
+  beforeAll(async () => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'deputy-faults-ingest-'));
+    ports = { backend: await freePort(), idp: await freePort(), model: await freePort(), projects: await freePort() };
+    await start();
+  });
+  afterAll(async () => {
+    if (child && child.exitCode === null) child.kill('SIGKILL');
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('a document being ingested when the process dies is afterwards either complete or absent; the retry stores it once', async () => {
+    const { access_token } = await login(idpUrl);
+    const auth = { authorization: `Bearer ${access_token}` };
+    const text = Array.from({ length: 4000 }, (_, i) => `Paragraph ${i}: the quarterly plan covers hiring, budgets and the roadmap.`).join('\n\n');
+    const body = JSON.stringify({ title: 'Crash during ingestion', source: 'upload', contentType: 'text/plain', text });
+    const list = async () =>
+      ((await (await fetch(`${backendUrl}/v1/documents`, { headers: auth })).json()) as { documents: Array<{ id: string; title: string; chars: number; chunks: number }> }).documents.filter(
+        (d) => d.title === 'Crash during ingestion',
+      );
+
+    const upload = fetch(`${backendUrl}/v1/documents`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body }).then((r) => r.status, () => 'connection lost');
+    await new Promise((r) => setTimeout(r, 150));
+    await new Promise<void>((resolve) => {
+      child!.once('exit', () => resolve());
+      child!.kill('SIGKILL');
+    });
+    const first = await upload;
+    await start();
+
+    const after = await list();
+    expect(after.length).toBeLessThanOrEqual(1);
+    if (after.length === 1) {
+      // Stored in one transaction with its chunks: complete, and readable.
+      expect(after[0]!.chars).toBe(text.length);
+      expect(after[0]!.chunks).toBeGreaterThan(1);
+      expect((await fetch(`${backendUrl}/v1/documents/${after[0]!.id}`, { headers: auth })).status).toBe(200);
+    } else {
+      expect(first).not.toBe(201); // never "saved" without being there
+    }
+    const retry = await fetch(`${backendUrl}/v1/documents`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body });
+    expect(retry.status).toBe(201);
+    expect((await list()).length).toBe(after.length + 1);
   });
 });
 

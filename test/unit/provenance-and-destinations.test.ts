@@ -14,6 +14,7 @@ describe('destination rule: what the user named', () => {
     expect(named.has(destinationKey({ kind: 'email', value: 'bob@example.com' }))).toBe(true);
     expect(named.has(destinationKey({ kind: 'github_repo', value: 'ACME/website' }))).toBe(true);
     expect(named.has(destinationKey({ kind: 'slack_channel', value: 'C01SECURITY' }))).toBe(true);
+    expect(namedByUser(['file it at https://github.com/acme/website/issues']).has('github_repo:acme/website')).toBe(true);
   });
 
   it('a channel or repository named by its name counts only through the trusted directory, and only as a whole word', () => {

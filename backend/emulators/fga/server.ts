@@ -273,7 +273,8 @@ export function createFgaHandler(state: FgaState, opts: Required<Pick<FgaServerO
         const objType = fObject?.endsWith(':') ? fObject.slice(0, -1) : undefined;
         if (objType !== undefined && !fUser) throw validationError('the tuple_key filter needs a user when the object has no id');
         const matches = [];
-        for (const t of store.tuples.byKey.values()) {
+        const scope = fObject && objType === undefined ? store.tuples.onObject(fObject) : store.tuples.byKey.values();
+        for (const t of scope) {
           if (fObject && (objType !== undefined ? t.objectType !== objType : t.object !== fObject)) continue;
           if (fRelation && t.relation !== fRelation) continue;
           if (fUser && t.user !== fUser) continue;
@@ -454,7 +455,13 @@ export function createFgaHandler(state: FgaState, opts: Required<Pick<FgaServerO
       pathMatched = true;
       if (m !== method) continue;
       const res = handler(
-        match.slice(1).map((x) => decodeURIComponent(x)),
+        match.slice(1).map((x) => {
+          try {
+            return decodeURIComponent(x);
+          } catch {
+            throw validationError(`malformed path segment '${x}'`);
+          }
+        }),
         body,
         query,
       );

@@ -161,6 +161,8 @@ export class TupleIndex implements TupleReader {
   private readonly byObjectRelation = new Map<string, Map<string, Tuple>>();
   private readonly usersetsByObjectRelation = new Map<string, Map<string, Tuple>>();
   private readonly byTypeRelationUser = new Map<string, Map<string, Tuple>>();
+  /** object -> tuple key -> tuple (Read by object) */
+  private readonly byObject = new Map<string, Map<string, Tuple>>();
   /** object type -> object id -> number of tuples on it */
   private readonly objectsByType = new Map<string, Map<string, number>>();
 
@@ -176,6 +178,7 @@ export class TupleIndex implements TupleReader {
     const key = tupleKeyString(t);
     if (this.byKey.has(key)) this.remove(t);
     this.byKey.set(key, t);
+    addTo(this.byObject, t.object, key, t);
     addTo(this.byObjectRelation, `${t.object}#${t.relation}`, t.user, t);
     if (t.userRelation) addTo(this.usersetsByObjectRelation, `${t.object}#${t.relation}`, t.user, t);
     addTo(this.byTypeRelationUser, `${t.objectType}#${t.relation}@${t.user}`, t.objectId, t);
@@ -187,6 +190,7 @@ export class TupleIndex implements TupleReader {
     const existing = this.byKey.get(key);
     if (!existing) return;
     this.byKey.delete(key);
+    removeFrom(this.byObject, existing.object, key);
     removeFrom(this.byObjectRelation, `${existing.object}#${existing.relation}`, existing.user);
     removeFrom(this.usersetsByObjectRelation, `${existing.object}#${existing.relation}`, existing.user);
     removeFrom(this.byTypeRelationUser, `${existing.objectType}#${existing.relation}@${existing.user}`, existing.objectId);
@@ -201,6 +205,11 @@ export class TupleIndex implements TupleReader {
 
   usersOf(object: string, relation: string): Iterable<Tuple> {
     return this.byObjectRelation.get(`${object}#${relation}`)?.values() ?? EMPTY;
+  }
+
+  /** Every tuple on one object. */
+  onObject(object: string): Iterable<Tuple> {
+    return this.byObject.get(object)?.values() ?? EMPTY;
   }
 
   find(object: string, relation: string, user: string): Tuple | undefined {

@@ -198,6 +198,8 @@ function instructionArgs(segment: string, tool: ToolInfo, knowledge: Knowledge, 
         break;
     }
   }
+  // A list parameter (send_email's `to`) gets a list: a hijacked model's call must be valid to test the gate, not the schema.
+  for (const p of tool.params) if (p.schema.type === 'array' && typeof core[p.name] === 'string') core[p.name] = [core[p.name]];
   return { call: { name: tool.name, args: { ...core, ...filled } }, core };
 }
 

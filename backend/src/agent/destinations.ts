@@ -11,6 +11,7 @@ import type { Destination, DestinationKind, DirectoryEntry } from './tool-declar
 const EMAIL = /[\w.+-]+@[\w-]+(?:\.[\w-]+)+/g;
 const REPO = /\b[A-Za-z0-9-]{1,39}\/[A-Za-z0-9._-]{1,100}\b/g;
 const CHANNEL_ID = /\b[CG][A-Z0-9]{2,30}\b/g;
+const GITHUB_URL = /\bgithub\.com\/([A-Za-z0-9-]{1,39}\/[A-Za-z0-9._-]{1,100})/gi;
 
 /** One spelling per destination: addresses and repositories are case-insensitive, Slack ids upper-case. */
 export function destinationKey(d: Destination): string {
@@ -41,6 +42,7 @@ export function namedByUser(userTurns: string[], directory: DirectoryEntry[] = [
     const text = ownWords(turn);
     for (const m of text.matchAll(EMAIL)) add('email', m[0]);
     for (const m of text.matchAll(REPO)) if (!m[0].includes('@')) add('github_repo', m[0]);
+    for (const m of text.matchAll(GITHUB_URL)) add('github_repo', m[1]!.replace(/\.git$/, ''));
     for (const m of text.matchAll(CHANNEL_ID)) add('slack_channel', m[0]);
     for (const entry of directory) {
       const hit = entry.names.some((n) => {

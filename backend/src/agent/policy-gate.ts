@@ -151,11 +151,11 @@ export function decide(input: GateInput): Decision {
       : run.untrustedContentPresent
         ? `Content from outside (a page, a mail, a document) is in this conversation, so ${tool.name} needs your approval.`
         : newDestinations.length > 0
-          ? `${tool.name} would send data somewhere you did not name.`
+          ? `${tool.name} sends data somewhere new.`
           : `Your organization requires your approval for ${tool.tier} actions such as ${tool.name}.`;
   if (!newDestinations.length) return { kind: 'need_approval', reason };
   const named = newDestinations.map((d) => d.value).join(', ');
-  return { kind: 'need_approval', reason: `${reason} It sends data to ${named}, which you did not name yourself: approve only if you meant that.`, newDestinations };
+  return { kind: 'need_approval', reason: `${reason} New destination: ${named}, which you did not name yourself; approve only if you meant it.`, newDestinations };
 }
 
 function deny(code: DenyCode, reason: string): Decision {
