@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { ApiClient } from '@/lib/api-client';
+import { onKnowledgeChanged } from '@/lib/knowledge-events';
 import { ACCEPTED_FILE_TYPES, documentRequestFromFile, type FileLike, FileRejectedError } from '@/lib/knowledge-files';
 import type { CreateDocumentRequest, DocumentView, FolderView } from '@/lib/protocol';
 import { ErrorNotice } from './ErrorNotice';
@@ -220,6 +221,11 @@ export function KnowledgeView({ api }: { api: KnowledgeApi }) {
   }, [api]);
 
   useEffect(() => void load(), [load]);
+  // Saved elsewhere in the panel (the page bar's "Save page", a context-menu save): show it here too. Uploads from
+  // this view reload once they are all done.
+  const uploadingRef = useRef(false);
+  uploadingRef.current = uploading;
+  useEffect(() => onKnowledgeChanged(() => void (uploadingRef.current || load())), [load]);
 
   const editableFolders = folders.filter((f) => f.role === 'owner' || f.role === 'editor');
   const target = editableFolders.some((f) => f.id === uploadFolder) ? uploadFolder : '';

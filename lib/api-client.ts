@@ -4,6 +4,7 @@
  * the backend's problem JSON. Chat answers stream as zod-validated `RunEvent`s parsed from the SSE byte stream.
  */
 import { EventSourceParserStream } from 'eventsource-parser/stream';
+import { knowledgeChanged } from './knowledge-events';
 import {
   ActivityList,
   ApprovalList,
@@ -400,7 +401,9 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
         headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
         body: JSON.stringify(CreateDocumentRequest.parse(request)),
       });
-      return parseJson(res, DocumentView, 'the saved document');
+      const doc = await parseJson(res, DocumentView, 'the saved document');
+      knowledgeChanged();
+      return doc;
     },
     async listDocuments() {
       return parseJson(await authorized('/v1/documents', { headers: { Accept: 'application/json' } }), DocumentList, 'your documents');
@@ -408,6 +411,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     async deleteDocument(id) {
       const res = await authorized(`/v1/documents/${encodeURIComponent(id)}`, { method: 'DELETE' });
       await res.body?.cancel().catch(() => {});
+      knowledgeChanged();
     },
     async listShares(id, on = 'document') {
       const res = await authorized(sharesPath(on, id), { headers: { Accept: 'application/json' } });

@@ -190,7 +190,7 @@ export async function captureTab(tabId: number, options: { budget?: number; pref
   // The tab may have navigated between the check above and the script: decide again on what was actually read.
   const decision = await deps.decide(got.url, options.prefs);
   if (decision.blocked) throw new CaptureError('blocked', decision.reason ?? 'Deputy may not read this site.');
-  if (got.contentType === 'application/pdf' || isPdfUrl(got.url) && got.extractedBy === 'none') {
+  if (got.contentType === 'application/pdf' || (isPdfUrl(got.url) && got.extractedBy === 'none')) {
     throw new CaptureError('pdf', 'This is a PDF. Deputy cannot read PDFs in the browser yet; save it to the knowledge base as a file instead.');
   }
   if (got.contentType === 'text/plain') {

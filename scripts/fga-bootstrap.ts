@@ -1,33 +1,115 @@
 /**
- * `npm run fga:bootstrap`: writes Deputy's authorization model (`backend/src/knowledge/authorization-model.fga`) to an
- * OpenFGA or Auth0 FGA store, through the same `ensureFgaStore()` the backend uses. Idempotent: it finds the store by
- * name (or uses FGA_STORE_ID), and writes a new model version only when the latest one differs from the file (FGA
- * models are immutable versions, so nothing already there is changed or lost). Prints the backend's FGA_* variables.
+ * `npm run fga:bootstrap [-- --apply]`: writes Deputy's authorization model
+ * (`backend/src/knowledge/authorization-model.fga`) to an OpenFGA or Auth0 FGA store, through the same
+ * `ensureFgaStore()` the backend uses. It reads first and prints the plan (create the store? write a new model
+ * version?); only `--apply` changes anything. Idempotent: a model is written only when the latest one differs from the
+ * file, and FGA models are immutable versions, so nothing already there is changed or lost. Prints the backend's FGA_*.
  *
  *   OpenFGA:    FGA_API_URL=http://openfga:8080 [FGA_API_TOKEN=...] [FGA_STORE_NAME=deputy]
  *   Auth0 FGA:  FGA_API_URL=https://api.us1.fga.dev FGA_STORE_ID=... FGA_CLIENT_ID=... FGA_CLIENT_SECRET=...
  *               FGA_API_TOKEN_ISSUER=auth.fga.dev FGA_API_AUDIENCE=https://api.us1.fga.dev/
  */
-import { loadConfig } from '../backend/src/config';
-import { DEFAULT_STORE_NAME, ensureFgaStore, type FgaStoreInfo } from '../backend/src/knowledge/fga-setup';
+import { CredentialsMethod, OpenFgaClient } from '@openfga/sdk';
+import { type FgaSettings, loadConfig } from '../backend/src/config';
+import { authorizationModel, DEFAULT_STORE_NAME, ensureFgaStore, type FgaStoreInfo } from '../backend/src/knowledge/fga-setup';
 
-export async function runFgaBootstrap(env: Record<string, string | undefined>, print: (line: string) => void = console.log): Promise<FgaStoreInfo> {
+export interface FgaPlan {
+  store: { id?: string; name: string; create: boolean };
+  /** The latest model's id, when there is one. */
+  latestModelId?: string;
+  writeModel: boolean;
+}
+
+function sdk(fga: FgaSettings & { apiUrl: string }, storeId?: string) {
+  return new OpenFgaClient({
+    apiUrl: fga.apiUrl,
+    storeId,
+    credentials: fga.clientCredentials
+      ? { method: CredentialsMethod.ClientCredentials, config: { ...fga.clientCredentials } }
+      : fga.apiToken
+        ? { method: CredentialsMethod.ApiToken, config: { token: fga.apiToken } }
+        : undefined,
+  });
+}
+
+/** Sorted keys; nulls and empty objects dropped (servers differ in how they echo absent metadata). */
+function canonical(v: unknown): string {
+  const norm = (x: unknown): unknown => {
+    if (Array.isArray(x)) return x.map(norm);
+    if (x && typeof x === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const k of Object.keys(x).sort()) {
+        const val = norm((x as Record<string, unknown>)[k]);
+        if (val === null || val === undefined || (typeof val === 'object' && !Array.isArray(val) && Object.keys(val as object).length === 0)) continue;
+        out[k] = val;
+      }
+      return out;
+    }
+    return x;
+  };
+  return JSON.stringify(norm(v));
+}
+
+export async function planFga(fga: FgaSettings & { apiUrl: string }, storeName: string): Promise<FgaPlan> {
+  let storeId = fga.storeId;
+  if (storeId) {
+    await sdk(fga, storeId).getStore(); // a wrong FGA_STORE_ID stops here, before anything is written
+  } else {
+    let token: string | undefined;
+    do {
+      const page = await sdk(fga).listStores({ pageSize: 100, continuationToken: token });
+      storeId = page.stores?.find((s) => s.name === storeName)?.id;
+      token = page.continuation_token || undefined;
+    } while (!storeId && token);
+  }
+  if (!storeId) return { store: { name: storeName, create: true }, writeModel: true };
+  let latest: { id: string; schema_version: string; type_definitions: unknown; conditions?: unknown } | undefined;
+  try {
+    latest = (await sdk(fga, storeId).readLatestAuthorizationModel()).authorization_model;
+  } catch {
+    latest = undefined;
+  }
+  const model = authorizationModel();
+  const same =
+    latest &&
+    canonical({ s: latest.schema_version, t: latest.type_definitions, c: latest.conditions ?? {} }) ===
+      canonical({ s: model.schema_version, t: model.type_definitions, c: model.conditions ?? {} });
+  return { store: { id: storeId, name: storeName, create: false }, latestModelId: latest?.id, writeModel: !same };
+}
+
+export async function runFgaBootstrap(
+  env: Record<string, string | undefined>,
+  opts: { apply: boolean; print?: (line: string) => void } = { apply: false },
+): Promise<{ plan: FgaPlan; info?: FgaStoreInfo }> {
+  const print = opts.print ?? ((l: string) => console.log(l));
   const { fga } = loadConfig({ ...env, FGA_MODEL_ID: undefined });
   if (!fga.apiUrl) throw new Error('Set FGA_API_URL (your OpenFGA server, or https://api.<region>.fga.dev for Auth0 FGA).');
+  const settings = { ...fga, apiUrl: fga.apiUrl, modelId: undefined };
   const storeName = env.FGA_STORE_NAME ?? DEFAULT_STORE_NAME;
-  const info = await ensureFgaStore({ ...fga, apiUrl: fga.apiUrl, modelId: undefined, storeName });
-  print(info.createdStore ? `Created store "${storeName}" (${info.storeId}).` : `Store ${info.storeId} is there.`);
-  print(info.wroteModel ? `Wrote the authorization model: ${info.modelId}.` : `The latest model already matches authorization-model.fga: ${info.modelId}.`);
+
+  const plan = await planFga(settings, storeName);
+  print(`Plan for ${fga.apiUrl}:`);
+  if (plan.store.create) print(`  + create store "${storeName}"`);
+  print(plan.writeModel ? '  + write authorization-model.fga as a new model version' : `  Nothing to change: the latest model (${plan.latestModelId}) matches authorization-model.fga.`);
+  const changes = plan.store.create || plan.writeModel;
+  if (changes && !opts.apply) {
+    print('Nothing was changed. Run again with --apply to make these changes.');
+    if (plan.store.id) print(`  FGA_STORE_ID=${plan.store.id}`);
+    return { plan };
+  }
+  const info = await ensureFgaStore({ ...settings, storeId: plan.store.id, storeName });
+  if (info.createdStore) print(`Created store "${storeName}" (${info.storeId}).`);
+  if (info.wroteModel) print(`Wrote the authorization model: ${info.modelId}.`);
   print('');
   print('Backend environment:');
   print(`  FGA_API_URL=${fga.apiUrl}`);
   print(`  FGA_STORE_ID=${info.storeId}`);
   print(`  FGA_MODEL_ID=${info.modelId}`);
-  return info;
+  return { plan, info };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  runFgaBootstrap(process.env).catch((e) => {
+  runFgaBootstrap(process.env, { apply: process.argv.includes('--apply') }).catch((e) => {
     console.error(e instanceof Error ? e.message : e);
     process.exit(1);
   });

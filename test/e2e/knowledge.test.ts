@@ -22,6 +22,7 @@ import { DEFAULT_EXTENSION_PATH, type ExtensionSession, launchWithExtension, REP
 import { ORBIT_PAGE, type PageServer, servePages } from '../helpers/knowledge-page';
 import { dismissPageNotice, openSidePanelBeside, savePageFromSidePanel, type SidePanelBesidePage, uploadPageAsFile } from '../helpers/knowledge-save';
 import {
+  openKnowledge,
   chooseUploadFolder,
   closeKnowledge,
   createFolder,
@@ -103,9 +104,12 @@ describe('knowledge base: save, cite, share, revoke', () => {
   });
 
   it('alice saves the page beside the panel ("Save page"); her Knowledge view lists it as hers, with its link', async () => {
-    await closeKnowledge(alice);
+    // The Knowledge view is open (and empty) while she saves: it shows the page without a refresh.
+    await openKnowledge(alice);
+    await alice.getByTestId('documents-empty').waitFor();
     const saved = await savePageFromSidePanel(alice);
     expect(saved.message).toContain(ORBIT_PAGE.title);
+    await alice.locator('[data-testid="document"]').getByText(ORBIT_PAGE.title).waitFor({ timeout: 10_000 });
     await shot(alice, '01-alice-saved-page');
     const docs = await listDocuments(alice);
     expect(docs).toEqual([expect.objectContaining({ title: ORBIT_PAGE.title, role: 'owner', owner: 'You' })]);

@@ -65,7 +65,7 @@ describe.skipIf(!isRoot)('managed policy in a working deployment', () => {
   it("signs in against the organization's backend, not the one the user set", async () => {
     const alice = stack!.users.find((u) => u.email === 'alice@example.com')!;
     await signIn(panel, ext!.context, alice);
-    await panel.getByTestId('composer-input').waitFor({ timeout: 20_000 });
+    await panel.getByTestId('composer').waitFor({ timeout: 20_000 });
   });
 
   it('never reads a page the organization lists, and says why', async () => {

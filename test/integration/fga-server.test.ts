@@ -258,10 +258,13 @@ describe('OpenFGA-compatible server through @openfga/sdk', () => {
       ['POST', `/stores/${store}/expand`, { tuple_key: { relation: 'viewer', object: 'document:press' } }],
       ['PUT', `/stores/${store}/assertions/${modelId}`, { assertions: [{ tuple_key: { user: 'user:anne', relation: 'viewer', object: 'document:press' }, expectation: true }] }],
     ];
+    // Values that break naive coercion (`${x}`, Number(x)) or prototype lookups, besides random JSON.
+    const nasty = fc.constantFrom<unknown>({ toString: 1 }, { valueOf: {} }, JSON.parse('{"__proto__": {"x": 1}}'), [[]], '', ' ', '\u0000', -1, 1e21, 0.5);
+    const value = fc.oneof(fc.jsonValue(), nasty);
     const mutate = (sample: Record<string, unknown>) =>
       fc.oneof(
-        fc.jsonValue(),
-        fc.record({ key: fc.constantFrom(...Object.keys(sample)), value: fc.jsonValue() }).map(({ key, value }) => ({ ...sample, [key]: value })),
+        value,
+        fc.record({ key: fc.constantFrom(...Object.keys(sample)), value }).map(({ key, value: v }) => ({ ...sample, [key]: v })),
         fc.constantFrom(...Object.keys(sample)).map((key) => Object.fromEntries(Object.entries(sample).filter(([k]) => k !== key))),
       );
     for (const [method, p, sample] of routes) {
@@ -272,7 +275,7 @@ describe('OpenFGA-compatible server through @openfga/sdk', () => {
           if (res.status >= 400) expect(await res.json()).toMatchObject({ code: expect.any(String), message: expect.any(String) });
           else await res.arrayBuffer();
         }),
-        { numRuns: 40 },
+        { numRuns: Number(process.env.FGA_FUZZ_RUNS ?? 40) },
       );
     }
     expect(unexpected).toEqual([]);

@@ -1,7 +1,7 @@
 /**
  * What the fuzzer sends and what it accepts back. A case is one HTTP request derived from a route: the legitimate
- * method or another one; a valid credential, none, garbage, a tampered one, Bob's for the other service's kind, or
- * the right token in the wrong place; a body that is the route's valid sample mutated (missing, extra or retyped
+ * method or another one; a valid credential, none, garbage, a tampered one, Bob's real one for another audience, or
+ * the right token in the wrong place (query string, cookie); path parameters that exist, that are Bob's, or made up; a body that is the route's valid sample mutated (missing, extra or retyped
  * fields), arbitrary JSON, malformed JSON, very deep nesting, a huge body, odd Unicode, or nothing; any content type;
  * fuzzed path parameters and query strings.
  *

@@ -14,6 +14,7 @@ import { MessageList } from '../../components/MessageList';
 import { applyRunEvents, buildTimeline, createRun } from '../../components/run-state';
 import { ShareEntries } from '../../components/ShareDialog';
 import { ApiError, createApiClient } from '../../lib/api-client';
+import { onKnowledgeChanged } from '../../lib/knowledge-events';
 import type { FileLike } from '../../lib/knowledge-files';
 import type { Citation, DocumentView, RunEvent } from '../../lib/protocol';
 
@@ -325,6 +326,22 @@ describe('api client: documents and shares', () => {
       { url: 'http://api.test/v1/documents', method: 'GET', body: undefined, auth: 'Bearer tok' },
       { url: `http://api.test/v1/documents/${docId}`, method: 'DELETE', body: undefined, auth: 'Bearer tok' },
     ]);
+  });
+
+  it('tells an open Knowledge view when a save or a delete went through (not when it failed)', async () => {
+    let changes = 0;
+    const off = onKnowledgeChanged(() => changes++);
+    try {
+      const ok = client((_url, init) => (init.method === 'POST' ? json(doc(), 201) : new Response(null, { status: 204 })));
+      await ok.api.createDocument({ title: 'p', url: 'https://example.com/', source: 'page', contentType: 'text/plain', text: 'x' });
+      await ok.api.deleteDocument(docId);
+      expect(changes).toBe(2);
+      const failing = client(() => problem(404, 'not_found', 'No such document.'));
+      await failing.api.deleteDocument(docId).catch(() => {});
+      expect(changes).toBe(2);
+    } finally {
+      off();
+    }
   });
 
   it('refuses to send a request the server would refuse (PDF without data)', async () => {

@@ -88,9 +88,9 @@ describe('FGA evaluator', () => {
           }
         }
       }),
-      { numRuns: 300 },
+      { numRuns: Number(process.env.FGA_PROPERTY_RUNS ?? 300) },
     );
-  });
+  }, 600_000);
 
   it('treats a cycle through an exclusion as not allowed (OpenFGA true_butnot_cycle)', () => {
     const m = compileModel(

@@ -37,14 +37,14 @@ const SCALARS: Record<string, string> = {
 };
 
 function celType(t: ConditionParamType, where: string): string {
-  if (!t || typeof t.type_name !== 'string') throw invalidModel(`${where}: a parameter needs a type_name`);
+  if (!t || typeof t !== 'object' || typeof t.type_name !== 'string') throw invalidModel(`${where}: a parameter needs a type_name`);
   if (t.type_name === 'TYPE_NAME_LIST') {
-    const [g] = t.generic_types ?? [];
+    const g = Array.isArray(t.generic_types) ? t.generic_types[0] : undefined;
     if (!g) throw invalidModel(`${where}: a list parameter needs one generic type`);
     return `list<${celType(g, where)}>`;
   }
   if (t.type_name === 'TYPE_NAME_MAP') {
-    const [g] = t.generic_types ?? [];
+    const g = Array.isArray(t.generic_types) ? t.generic_types[0] : undefined;
     if (!g) throw invalidModel(`${where}: a map parameter needs one generic type`);
     return `map<string, ${celType(g, where)}>`;
   }
@@ -151,10 +151,19 @@ function convert(value: unknown, t: ConditionParamType): unknown {
 
 export function compileCondition(name: string, def: ConditionDefinition): CompiledCondition {
   if (typeof def.expression !== 'string' || !def.expression.trim()) throw invalidModel(`condition '${name}' needs an expression`);
-  const params = new Map(Object.entries(def.parameters ?? {}));
+  const rawParams = def.parameters ?? {};
+  if (typeof rawParams !== 'object' || Array.isArray(rawParams)) throw invalidModel(`condition '${name}': parameters must be an object`);
+  const params = new Map(Object.entries(rawParams));
   const env = baseEnvironment();
-  for (const [p, t] of params) env.registerVariable(p, celType(t, `condition '${name}' parameter '${p}'`));
   let program: (ctx: Record<string, unknown>) => unknown;
+  for (const [p, t] of params) {
+    const type = celType(t, `condition '${name}' parameter '${p}'`);
+    try {
+      env.registerVariable(p, type);
+    } catch (err) {
+      throw invalidModel(`condition '${name}': invalid parameter '${p}': ${(err as Error).message}`);
+    }
+  }
   try {
     const parsed = env.parse(def.expression);
     const checked = parsed.check();
@@ -169,7 +178,7 @@ export function compileCondition(name: string, def: ConditionDefinition): Compil
     params,
     evaluate(context) {
       // As OpenFGA: every declared parameter must be present, even one the expression would not need.
-      const missing = [...params.keys()].filter((p) => context[p] === undefined || context[p] === null);
+      const missing = [...params.keys()].filter((p) => !Object.hasOwn(context, p) || context[p] === undefined || context[p] === null);
       if (missing.length) return { ok: false, missing };
       const values: Record<string, unknown> = {};
       for (const [p, t] of params) {

@@ -30,3 +30,14 @@ export const tooComplex = () =>
     'Authorization Model resolution required too many rewrite rules to be resolved. Check your authorization model for infinite recursion or too much nesting',
   );
 export const invalidContinuationToken = () => new FgaError(400, 'invalid_continuation_token', 'Invalid continuation token');
+
+/** A client-supplied value for an error message (never coerced: `{"toString": 1}` must not throw). */
+export function show(value: unknown): string {
+  if (typeof value === 'string') return value.length > 100 ? `${value.slice(0, 100)}...` : value;
+  try {
+    const text = JSON.stringify(value) ?? typeof value;
+    return text.length > 100 ? `${text.slice(0, 100)}...` : text;
+  } catch {
+    return typeof value;
+  }
+}

@@ -1,7 +1,8 @@
 /**
- * The relationship evaluator: Check (top-down, memoised within one request, cycles cut), ListObjects (reverse
- * expansion into sets of object ids, iterated to a fixpoint when relations are recursive), ListUsers (candidate
- * subjects reachable from the object, each confirmed by Check) and Expand (one level of the userset tree).
+ * The relationship evaluator: Check (top-down, three-valued for cycles, memoised within one request), ListObjects
+ * (reverse expansion from the subject into sets of object ids, iterated to a fixpoint for recursive relations;
+ * candidates under an exclusion are confirmed by Check), ListUsers (subjects reachable from the object, each
+ * confirmed by Check) and Expand (the relation's rewrite tree with its leaves).
  */
 import { conditionError } from './conditions';
 import { FgaError, tooComplex } from './errors';
@@ -318,6 +319,8 @@ class ReverseExpansion {
   private previous = new Map<string, Set<string>>();
   private inProgress = new Set<string>();
   private cycle = false;
+  /** Set when the candidates are a superset (an exclusion was met) that Check must confirm. */
+  private approximate = false;
 
   constructor(
     private readonly ev: Evaluation,
@@ -326,6 +329,16 @@ class ReverseExpansion {
   ) {}
 
   run(type: string, relation: string): Set<string> {
+    const candidates = this.fixpoint(type, relation);
+    if (!candidates) return this.checkEachCandidate(type, relation);
+    if (!this.approximate) return candidates;
+    const out = new Set<string>();
+    for (const id of candidates) if (this.ev.check(type, id, relation, this.subject)) out.add(id);
+    return out;
+  }
+
+  /** The candidate set, or undefined when iteration does not settle. */
+  private fixpoint(type: string, relation: string): Set<string> | undefined {
     for (let i = 0; i < 50; i++) {
       this.cycle = false;
       this.results = new Map();
@@ -339,11 +352,10 @@ class ReverseExpansion {
         if (before && before.size > v.size) shrank = true;
       }
       if (!changed) return out;
-      // A cycle through an exclusion does not settle by iteration: decide each candidate with Check instead.
-      if (shrank) break;
+      if (shrank) return undefined;
       this.previous = this.results;
     }
-    return this.checkEachCandidate(type, relation);
+    return undefined;
   }
 
   private checkEachCandidate(type: string, relation: string): Set<string> {
@@ -413,14 +425,11 @@ class ReverseExpansion {
         for (const id of smallest) if (rest.every((s) => s.has(id))) out.add(id);
         return out;
       }
-      case 'difference': {
-        const base = this.rewrite(rw.base, rel, type, depth);
-        if (base.size === 0) return base;
-        const subtract = this.rewrite(rw.subtract, rel, type, depth);
-        const out = new Set<string>();
-        for (const id of base) if (!subtract.has(id)) out.add(id);
-        return out;
-      }
+      case 'difference':
+        // "but not" needs the objects where the subtracted relation is definitely false, which a cycle can leave
+        // undecided (OpenFGA then denies): keep the base as candidates and let Check decide them at the end.
+        this.approximate = true;
+        return this.rewrite(rw.base, rel, type, depth);
     }
   }
 

@@ -3,7 +3,7 @@
  * OpenFGA's error codes, and the compiled form the evaluator walks.
  */
 import { validator } from '@openfga/syntax-transformer';
-import { FgaError, invalidModel, validationError } from './errors';
+import { FgaError, invalidModel, show, validationError } from './errors';
 import { compileCondition, type CompiledCondition, type ConditionDefinition } from './conditions';
 
 export type Rewrite =
@@ -131,7 +131,7 @@ export function compileModel(id: string, body: unknown): CompiledModel {
   if (!isObj(body)) throw validationError('the request body must be a JSON object');
   const schema = body.schema_version;
   if (schema === undefined || schema === '') throw validationError('invalid WriteAuthorizationModelRequest.SchemaVersion: value is required');
-  if (schema !== '1.1') throw new FgaError(400, 'invalid_authorization_model', `invalid schema version: '${String(schema)}' is not supported (only 1.1)`);
+  if (schema !== '1.1') throw new FgaError(400, 'invalid_authorization_model', `invalid schema version: '${show(schema)}' is not supported (only 1.1)`);
   const rawTypes = body.type_definitions;
   if (!Array.isArray(rawTypes) || rawTypes.length === 0) {
     throw new FgaError(400, 'type_definitions_too_few_items', 'invalid WriteAuthorizationModelRequest.TypeDefinitions: value must contain at least 1 item(s)');
@@ -142,7 +142,7 @@ export function compileModel(id: string, body: unknown): CompiledModel {
   const conditions = new Map<string, CompiledCondition>();
   for (const [name, def] of Object.entries(rawConditions)) {
     if (!isObj(def)) throw invalidModel(`condition '${name}' must be an object`);
-    if (def.name !== undefined && def.name !== name) throw invalidModel(`condition key '${name}' does not match its name '${String(def.name)}'`);
+    if (def.name !== undefined && def.name !== name) throw invalidModel(`condition key '${name}' does not match its name '${show(def.name)}'`);
     conditions.set(name, compileCondition(name, def as unknown as ConditionDefinition));
   }
 
@@ -199,7 +199,7 @@ function semanticValidation(body: Record<string, unknown>) {
   } catch (err) {
     const errors = (err as { errors?: Array<{ message?: string }> }).errors;
     if (!Array.isArray(errors)) return; // the validator itself failed on a shape we accept; our own checks follow
-    throw invalidModel(errors.map((e) => e.message ?? String(e)).join('; ') || (err as Error).message);
+    throw invalidModel(errors.map((e) => show(e?.message ?? e)).join('; ') || 'the model is invalid');
   }
 }
 

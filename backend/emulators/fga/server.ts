@@ -4,7 +4,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { FgaError, invalidContinuationToken, invalidTuple, relationNotFound, typeNotFound, validationError } from './errors';
+import { FgaError, invalidContinuationToken, invalidTuple, relationNotFound, show, typeNotFound, validationError } from './errors';
 import { Evaluation, type UserFilter } from './evaluator';
 import type { CompiledModel } from './model';
 import { FgaState, isUlid, type StoreState } from './state';
@@ -40,7 +40,7 @@ const isObj = (v: unknown): v is Json => !!v && typeof v === 'object' && !Array.
 
 function pageSize(raw: unknown, fallback = 50): number {
   if (raw === undefined || raw === null || raw === '') return fallback;
-  const n = Number(raw);
+  const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : NaN;
   if (!Number.isInteger(n) || n < 1 || n > 100) throw new FgaError(400, 'page_size_invalid', 'page_size must be between 1 and 100');
   return n;
 }
@@ -49,7 +49,8 @@ const encodeToken = (offset: number, kind: string) => Buffer.from(JSON.stringify
 function decodeToken(raw: unknown, kind: string): number {
   if (raw === undefined || raw === null || raw === '') return 0;
   try {
-    const t = JSON.parse(Buffer.from(String(raw), 'base64url').toString('utf8')) as { kind?: string; offset?: number };
+    if (typeof raw !== 'string') throw new Error('not a string');
+    const t = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as { kind?: string; offset?: number };
     if (t.kind !== kind || !Number.isInteger(t.offset) || t.offset! < 0) throw new Error('bad token');
     return t.offset!;
   } catch {
@@ -99,14 +100,14 @@ function contextOf(raw: unknown): Json {
 }
 
 function consistencyOf(raw: unknown) {
-  if (raw !== undefined && raw !== null && !CONSISTENCY.has(String(raw))) {
-    throw validationError(`invalid consistency '${String(raw)}': must be one of UNSPECIFIED, MINIMIZE_LATENCY, HIGHER_CONSISTENCY`);
+  if (raw !== undefined && raw !== null && !(typeof raw === 'string' && CONSISTENCY.has(raw))) {
+    throw validationError(`invalid consistency '${show(raw)}': must be one of UNSPECIFIED, MINIMIZE_LATENCY, HIGHER_CONSISTENCY`);
   }
 }
 
 function modelIdOf(raw: unknown): string | undefined {
   if (raw === undefined || raw === null || raw === '') return undefined;
-  if (!isUlid(raw)) throw validationError(`invalid authorization_model_id '${String(raw)}': value does not match regex pattern "^[ABCDEFGHJKMNPQRSTVWXYZ0-9]{26}$"`);
+  if (!isUlid(raw)) throw validationError(`invalid authorization_model_id '${show(raw)}': value does not match regex pattern "^[ABCDEFGHJKMNPQRSTVWXYZ0-9]{26}$"`);
   return raw;
 }
 
@@ -249,8 +250,8 @@ export function createFgaHandler(state: FgaState, opts: Required<Pick<FgaServerO
         const d = section(body.deletes, 'deletes');
         const onDuplicate = w.opts.on_duplicate ?? 'error';
         const onMissing = d.opts.on_missing ?? 'error';
-        if (onDuplicate !== 'error' && onDuplicate !== 'ignore') throw validationError(`invalid writes.on_duplicate '${String(onDuplicate)}': must be "error" or "ignore"`);
-        if (onMissing !== 'error' && onMissing !== 'ignore') throw validationError(`invalid deletes.on_missing '${String(onMissing)}': must be "error" or "ignore"`);
+        if (onDuplicate !== 'error' && onDuplicate !== 'ignore') throw validationError(`invalid writes.on_duplicate '${show(onDuplicate)}': must be "error" or "ignore"`);
+        if (onMissing !== 'error' && onMissing !== 'ignore') throw validationError(`invalid deletes.on_missing '${show(onMissing)}': must be "error" or "ignore"`);
         state.write(id, { writes: w.keys, deletes: d.keys, onDuplicate, onMissing, modelId: modelIdOf(body.authorization_model_id) });
         return { body: {} };
       },
@@ -431,7 +432,7 @@ export function createFgaHandler(state: FgaState, opts: Required<Pick<FgaServerO
     const from = decodeToken(body.continuation_token, `changes:${type ?? ''}`);
     let startTime: string | undefined;
     if (body.start_time !== undefined && body.start_time !== '') {
-      const d = new Date(String(body.start_time));
+      const d = typeof body.start_time === 'string' ? new Date(body.start_time) : new Date(NaN);
       if (Number.isNaN(d.getTime())) throw new FgaError(400, 'invalid_start_time', 'start_time must be an RFC 3339 timestamp');
       startTime = d.toISOString();
     }
