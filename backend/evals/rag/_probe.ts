@@ -8,6 +8,7 @@ const N = Number(process.argv[2] ?? 2000);
 const store = await openStore({ pgliteDir: 'memory://' });
 const corpus = new Corpus({ chunks: N * 10, docs: N, users: N / 10, groups: 20, publicDocs: 5, seed: 1 });
 const emb = new HashingEmbedder();
+if (process.argv[3]) await sql.raw(`alter table kb_chunks alter column embedding set storage ${process.argv[3]}`).execute(store.db);
 console.log(await loadStore(store.db, corpus, emb, { maintenanceWorkMem: '1GB' }));
 for (const q of corpus.queries(3)) {
   const ids = [...corpus.visibleDocuments(q.user)].map((d) => corpus.documents[d].id);
