@@ -9,9 +9,8 @@
  *   Auth0 FGA:  FGA_API_URL=https://api.us1.fga.dev FGA_STORE_ID=... FGA_CLIENT_ID=... FGA_CLIENT_SECRET=...
  *               FGA_API_TOKEN_ISSUER=auth.fga.dev FGA_API_AUDIENCE=https://api.us1.fga.dev/
  */
-import { CredentialsMethod, OpenFgaClient } from '@openfga/sdk';
 import { type FgaSettings, loadConfig } from '../backend/src/config';
-import { authorizationModel, DEFAULT_STORE_NAME, ensureFgaStore, type FgaStoreInfo } from '../backend/src/knowledge/fga-setup';
+import { authorizationModel, DEFAULT_STORE_NAME, ensureFgaStore, findStore, type FgaStoreInfo, latestModel, openFgaSdk, sameModel } from '../backend/src/knowledge/fga-setup';
 
 export interface FgaPlan {
   store: { id?: string; name: string; create: boolean };
@@ -20,60 +19,16 @@ export interface FgaPlan {
   writeModel: boolean;
 }
 
-function sdk(fga: FgaSettings & { apiUrl: string }, storeId?: string) {
-  return new OpenFgaClient({
-    apiUrl: fga.apiUrl,
-    storeId,
-    credentials: fga.clientCredentials
-      ? { method: CredentialsMethod.ClientCredentials, config: { ...fga.clientCredentials } }
-      : fga.apiToken
-        ? { method: CredentialsMethod.ApiToken, config: { token: fga.apiToken } }
-        : undefined,
-  });
-}
-
-/** Sorted keys; nulls and empty objects dropped (servers differ in how they echo absent metadata). */
-function canonical(v: unknown): string {
-  const norm = (x: unknown): unknown => {
-    if (Array.isArray(x)) return x.map(norm);
-    if (x && typeof x === 'object') {
-      const out: Record<string, unknown> = {};
-      for (const k of Object.keys(x).sort()) {
-        const val = norm((x as Record<string, unknown>)[k]);
-        if (val === null || val === undefined || (typeof val === 'object' && !Array.isArray(val) && Object.keys(val as object).length === 0)) continue;
-        out[k] = val;
-      }
-      return out;
-    }
-    return x;
-  };
-  return JSON.stringify(norm(v));
-}
-
 export async function planFga(fga: FgaSettings & { apiUrl: string }, storeName: string): Promise<FgaPlan> {
   let storeId = fga.storeId;
   if (storeId) {
-    await sdk(fga, storeId).getStore(); // a wrong FGA_STORE_ID stops here, before anything is written
+    await openFgaSdk(fga, storeId).getStore(); // a wrong FGA_STORE_ID stops here, before anything is written
   } else {
-    let token: string | undefined;
-    do {
-      const page = await sdk(fga).listStores({ pageSize: 100, continuationToken: token });
-      storeId = page.stores?.find((s) => s.name === storeName)?.id;
-      token = page.continuation_token || undefined;
-    } while (!storeId && token);
+    storeId = await findStore(openFgaSdk(fga), storeName);
   }
   if (!storeId) return { store: { name: storeName, create: true }, writeModel: true };
-  let latest: { id: string; schema_version: string; type_definitions: unknown; conditions?: unknown } | undefined;
-  try {
-    latest = (await sdk(fga, storeId).readLatestAuthorizationModel()).authorization_model;
-  } catch {
-    latest = undefined;
-  }
-  const model = authorizationModel();
-  const same =
-    latest &&
-    canonical({ s: latest.schema_version, t: latest.type_definitions, c: latest.conditions ?? {} }) ===
-      canonical({ s: model.schema_version, t: model.type_definitions, c: model.conditions ?? {} });
+  const latest = await latestModel(openFgaSdk(fga, storeId));
+  const same = latest !== undefined && sameModel(latest, authorizationModel());
   return { store: { id: storeId, name: storeName, create: false }, latestModelId: latest?.id, writeModel: !same };
 }
 

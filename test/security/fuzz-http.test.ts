@@ -35,7 +35,7 @@ afterAll(async () => {
 });
 
 const services = [...new Set(ROUTES.map((r) => r.service))];
-const label = (r: RouteSpec) => `${r.method} ${r.path}${r.body ? ` (${r.body.type})` : ''}${r.auth !== 'none' ? ` [${r.auth}]` : ''}`;
+const label = (r: RouteSpec) => `${r.method} ${r.path}${r.body ? ` (${r.body.type}: ${Object.keys(r.body.sample).join(', ')})` : ''}${r.auth !== 'none' ? ` [${r.auth}]` : ''}`;
 
 describe.each(services)('fuzzing the %s', (service) => {
   it.each(ROUTES.filter((r) => r.service === service).map((r) => [label(r), r] as const))('%s: never a 5xx, a stack trace or a leaked secret; errors in its own shape', async (_name, route) => {

@@ -28,8 +28,11 @@ type doc
     define parent: [folder]
     define owner: [user]
     define editor: [user, group#member] or owner
-    define viewer: [user, user:*, group#member] or editor or viewer from parent
+    define viewer: [user, user:*, group#member, user with flagged] or editor or viewer from parent
     define approver: editor and viewer from parent
+condition flagged(flag: bool) {
+  flag
+}
 `;
 const model = compileModel('01HZZZZZZZZZZZZZZZZZZZZZZZ', transformer.transformDSLToJSONObject(DSL));
 
@@ -48,6 +51,13 @@ const tupleArb: fc.Arbitrary<TupleKeyJson> = fc.oneof(
   fc.record({ object: fc.constantFrom(...docs.map((d) => `doc:${d}`)), relation: fc.constant('owner'), user: fc.constantFrom(...users) }),
   fc.record({ object: fc.constantFrom(...docs.map((d) => `doc:${d}`)), relation: fc.constantFrom('editor', 'viewer'), user: principal }),
   fc.record({ object: fc.constantFrom(...docs.map((d) => `doc:${d}`)), relation: fc.constant('viewer'), user: fc.constant('user:*') }),
+  // Conditioned: the flag in the tuple, or left to the request's context (which may not have it either).
+  fc.record({
+    object: fc.constantFrom(...docs.map((d) => `doc:${d}`)),
+    relation: fc.constant('viewer'),
+    user: fc.constantFrom(...users),
+    condition: fc.record({ name: fc.constant('flagged'), context: fc.option(fc.record({ flag: fc.boolean() }), { nil: undefined }) }, { requiredKeys: ['name'] }),
+  }),
 );
 
 function indexOf(keys: TupleKeyJson[]): TupleIndex {
@@ -59,8 +69,9 @@ function indexOf(keys: TupleKeyJson[]): TupleIndex {
 describe('FGA evaluator', () => {
   it('ListObjects returns exactly the objects Check allows, and ListUsers only users Check allows', () => {
     fc.assert(
-      fc.property(fc.array(tupleArb, { maxLength: 30 }), (keys) => {
+      fc.property(fc.array(tupleArb, { maxLength: 30 }), fc.option(fc.boolean(), { nil: undefined }), (keys, flag) => {
         const index = indexOf(keys);
+        const context = flag === undefined ? {} : { flag };
         const subjects = [...users, 'user:*', ...groups.map((g) => `group:${g}#member`)];
         const queries: Array<[string, string, string[]]> = [
           ['doc', 'viewer', docs],
@@ -71,16 +82,16 @@ describe('FGA evaluator', () => {
         for (const raw of subjects) {
           const subject = parseSubject(raw)!;
           for (const [type, relation, ids] of queries) {
-            const listed = new Evaluation(model, index).listObjectIds(type, relation, subject);
-            const checker = new Evaluation(model, index);
+            const listed = new Evaluation(model, index, context).listObjectIds(type, relation, subject);
+            const checker = new Evaluation(model, index, context);
             const allowed = ids.filter((id) => checker.check(type, id, relation, subject));
             if (subject.type === type && subject.relation === relation && !allowed.includes(subject.id)) allowed.push(subject.id);
             expect([...listed].sort(), `${type}#${relation}@${raw}`).toEqual(allowed.sort());
           }
         }
         for (const d of docs) {
-          const listed = new Evaluation(model, index).listUsers('doc', d, 'viewer', [{ type: 'user' }]);
-          const checker = new Evaluation(model, index);
+          const listed = new Evaluation(model, index, context).listUsers('doc', d, 'viewer', [{ type: 'user' }]);
+          const checker = new Evaluation(model, index, context);
           const names = listed.map((u) => ('object' in u ? `user:${u.object.id}` : 'wildcard' in u ? 'user:*' : '?'));
           for (const n of names) expect(checker.check('doc', d, 'viewer', parseSubject(n)!), `doc:${d} lists ${n}`).toBe(true);
           for (const u of users) {

@@ -35,23 +35,6 @@ export async function loadStore(db: Kysely<Database>, corpus: Corpus, embedder: 
   for (let i = 0; i < corpus.documents.length; i += docBatch) {
     const docs = corpus.documents.slice(i, i + docBatch);
     const texts = docs.map((_, j) => corpus.chunkTexts(i + j));
-    await db
-      .insertInto('kb_documents')
-      .values(
-        docs.map((d, j) => ({
-          id: d.id,
-          title: d.title,
-          url: `https://docs.example/${d.id}`,
-          source: 'upload' as const,
-          content_type: 'text/plain',
-          folder_id: d.folder === undefined ? null : corpus.folders[d.folder].id,
-          created_by: userSub(d.owner),
-          chars: texts[j].reduce((a, t) => a + t.length, 0),
-          chunk_count: d.chunkCount,
-          embedder: embedder.id,
-        })),
-      )
-      .execute();
     const rows: Array<{ document_id: string; idx: number; text: string; embedding: string }> = [];
     const te = performance.now();
     for (let j = 0; j < docs.length; j++) {
@@ -59,7 +42,28 @@ export async function loadStore(db: Kysely<Database>, corpus: Corpus, embedder: 
       texts[j].forEach((text, idx) => rows.push({ document_id: docs[j].id, idx, text, embedding: toVectorLiteral(vectors[idx]) }));
     }
     embedMs += performance.now() - te;
-    for (let r = 0; r < rows.length; r += 250) await db.insertInto('kb_chunks').values(rows.slice(r, r + 250)).execute();
+    await db.transaction().execute(async (trx) => {
+      // Consistent by construction: skip the per-row foreign-key triggers (a bulk-load setting, this transaction only).
+      await sql`set local session_replication_role = replica`.execute(trx);
+      await trx
+        .insertInto('kb_documents')
+        .values(
+          docs.map((d, j) => ({
+            id: d.id,
+            title: d.title,
+            url: `https://docs.example/${d.id}`,
+            source: 'upload' as const,
+            content_type: 'text/plain',
+            folder_id: d.folder === undefined ? null : corpus.folders[d.folder].id,
+            created_by: userSub(d.owner),
+            chars: texts[j].reduce((a, t) => a + t.length, 0),
+            chunk_count: d.chunkCount,
+            embedder: embedder.id,
+          })),
+        )
+        .execute();
+      for (let r = 0; r < rows.length; r += 250) await trx.insertInto('kb_chunks').values(rows.slice(r, r + 250)).execute();
+    });
     opts.onProgress?.(i + docs.length);
   }
   const rowsMs = performance.now() - t0 - embedMs;

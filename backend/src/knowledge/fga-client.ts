@@ -117,7 +117,8 @@ export class FgaClient {
   }
 }
 
-function credentialsFor(o: FgaSettings) {
+/** SDK credentials for these settings: client credentials (Auth0 FGA), an API token, or none (a local OpenFGA). */
+export function credentialsFor(o: FgaSettings) {
   if (o.clientCredentials) {
     return { method: CredentialsMethod.ClientCredentials, config: { ...o.clientCredentials } } as const;
   }

@@ -4,10 +4,10 @@
  */
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { CredentialsMethod, OpenFgaClient } from '@openfga/sdk';
+import { OpenFgaClient } from '@openfga/sdk';
 import { transformer } from '@openfga/syntax-transformer';
 import type { FgaSettings } from '../config';
-import { FgaClient, fgaUser } from './fga-client';
+import { credentialsFor, FgaClient, fgaUser } from './fga-client';
 
 export const DEFAULT_STORE_NAME = 'deputy';
 const MODEL_FILE = fileURLToPath(new URL('./authorization-model.fga', import.meta.url));
@@ -24,18 +24,28 @@ export interface FgaStoreInfo {
   wroteModel: boolean;
 }
 
+/** The OpenFGA SDK for these settings (an API token, or client credentials for Auth0 FGA). */
+export function openFgaSdk(settings: FgaSettings & { apiUrl: string }, storeId?: string): OpenFgaClient {
+  return new OpenFgaClient({
+    apiUrl: settings.apiUrl,
+    storeId,
+    credentials: credentialsFor(settings),
+  });
+}
+
+type StoredModel = { id: string; schema_version: string; type_definitions: unknown; conditions?: unknown };
+
+/** The store's latest model, or undefined when it has none yet. */
+export async function latestModel(inStore: OpenFgaClient): Promise<StoredModel | undefined> {
+  try {
+    return (await inStore.readLatestAuthorizationModel()).authorization_model;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function ensureFgaStore(settings: FgaSettings & { apiUrl: string; storeName?: string }): Promise<FgaStoreInfo> {
-  const sdkFor = (storeId?: string) =>
-    new OpenFgaClient({
-      apiUrl: settings.apiUrl,
-      storeId,
-      credentials: settings.clientCredentials
-        ? { method: CredentialsMethod.ClientCredentials, config: { ...settings.clientCredentials } }
-        : settings.apiToken
-          ? { method: CredentialsMethod.ApiToken, config: { token: settings.apiToken } }
-          : undefined,
-    });
-  const sdk = sdkFor();
+  const sdk = openFgaSdk(settings);
   let storeId = settings.storeId;
   let createdStore = false;
   if (!storeId) {
@@ -48,19 +58,15 @@ export async function ensureFgaStore(settings: FgaSettings & { apiUrl: string; s
   }
   if (settings.modelId) return { storeId, modelId: settings.modelId, createdStore, wroteModel: false };
   const model = authorizationModel();
-  const inStore = sdkFor(storeId);
-  let latest: { id: string; type_definitions: unknown; schema_version: string; conditions?: unknown } | undefined;
-  try {
-    latest = (await inStore.readLatestAuthorizationModel()).authorization_model;
-  } catch {
-    latest = undefined;
-  }
+  const inStore = openFgaSdk(settings, storeId);
+  const latest = await latestModel(inStore);
   if (latest && sameModel(latest, model)) return { storeId, modelId: latest.id, createdStore, wroteModel: false };
   const written = await inStore.writeAuthorizationModel(model);
   return { storeId, modelId: written.authorization_model_id, createdStore, wroteModel: true };
 }
 
-async function findStore(sdk: OpenFgaClient, name: string): Promise<string | undefined> {
+/** The id of the first store with this name, across all pages. */
+export async function findStore(sdk: OpenFgaClient, name: string): Promise<string | undefined> {
   let continuationToken: string | undefined;
   do {
     const page = await sdk.listStores({ pageSize: 100, continuationToken });
@@ -71,7 +77,8 @@ async function findStore(sdk: OpenFgaClient, name: string): Promise<string | und
   return undefined;
 }
 
-function sameModel(a: { schema_version: string; type_definitions: unknown; conditions?: unknown }, b: { schema_version: string; type_definitions: unknown; conditions?: unknown }) {
+/** Do two models say the same thing (ids and echoed metadata aside)? */
+export function sameModel(a: { schema_version: string; type_definitions: unknown; conditions?: unknown }, b: { schema_version: string; type_definitions: unknown; conditions?: unknown }) {
   return canonical({ s: a.schema_version, t: a.type_definitions, c: a.conditions ?? {} }) === canonical({ s: b.schema_version, t: b.type_definitions, c: b.conditions ?? {} });
 }
 
