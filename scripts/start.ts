@@ -34,6 +34,8 @@ const lines = [
   stack.idpUrl ? `  identity (IdP) ${stack.idpUrl}   (Auth0-compatible emulator; demo users at ${stack.idpUrl}/demo-users)` : '  identity       AUTH0_DOMAIN from the environment',
   stack.modelUrl ? `  model          ${stack.modelUrl}   (offline, deterministic)` : '  model          OPENAI_* from the environment',
   stack.projectsUrl ? `  projects API   ${stack.projectsUrl}   (demo first-party API the agent acts on)` : '  projects API   PROJECTS_API_URL from the environment',
+  stack.providersUrl ? `  providers      ${stack.providersUrl}   (Google, Slack and GitHub emulators; sent items at ${stack.providersUrl}/_emulator/outbox)` : '  providers      the real Google, Slack and GitHub APIs',
+  `  authorization  ${stack.fgaUrl}   (${process.env.FGA_API_URL ? 'FGA_API_URL' : 'OpenFGA-compatible emulator'}; store ${stack.fgaStoreId})`,
   `  data           ${dataDir}`,
   `  extension      ${extensionDir}   (id ${EXTENSION_ID})`,
   ...(stack.users.length
