@@ -127,6 +127,9 @@ export async function handleMenuClick(info: MenuClickInfo, tab: MenuTab | undefi
   if (!what || tab?.windowId === undefined) return undefined;
   const opening = deps.openPanel(tab.windowId);
   const selection = what.kind === 'summarize-page' ? undefined : info.selectionText?.slice(0, 100_000);
+  // A selection in a frame: the frame is where the text comes from, the tab's page is the site the user is on. The
+  // organization's and the user's block lists apply to both (a blocked page's embedded frames are not a way around).
+  const topPageUrl = info.frameUrl ? (info.pageUrl ?? tab.url) : undefined;
   const action: PendingAction = {
     id: deps.newId(),
     kind: what.kind,
@@ -134,6 +137,7 @@ export async function handleMenuClick(info: MenuClickInfo, tab: MenuTab | undefi
     ...(tab.id !== undefined && tab.id >= 0 ? { tabId: tab.id } : {}),
     ...(selection ? { selection } : {}),
     ...((info.frameUrl ?? info.pageUrl ?? tab.url) ? { pageUrl: (info.frameUrl ?? info.pageUrl ?? tab.url)!.slice(0, 4096) } : {}),
+    ...(topPageUrl && topPageUrl !== info.frameUrl ? { topPageUrl: topPageUrl.slice(0, 4096) } : {}),
     ...(tab.title ? { pageTitle: tab.title.slice(0, 500) } : {}),
     ...(what.language ? { language: what.language } : {}),
     createdAt: deps.now().toISOString(),

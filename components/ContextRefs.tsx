@@ -1,4 +1,5 @@
 import type { ShownContext } from '@/lib/db';
+import { revealInvisible } from './run-state';
 
 const count = (n: number) => n.toLocaleString('en-US');
 
@@ -27,7 +28,7 @@ export function ContextRefs({ items }: { items: ShownContext[] }) {
           )}
           <span className="context-ref-source" title={c.url}>
             {c.kind === 'selection' ? 'Selection from ' : 'Page: '}
-            {c.title ? `${c.title} — ` : ''}
+            {c.title ? `${revealInvisible(c.title)} — ` : ''}
             {host(c.url)}
             {' · read '}
             {new Date(c.capturedAt).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}

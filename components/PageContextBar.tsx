@@ -1,6 +1,7 @@
 import { browser } from 'wxt/browser';
 import { setSiteBlocked, setSiteIncluded, siteOf } from '@/lib/site-prefs';
 import type { PageContextApi } from './use-page-context';
+import { revealInvisible } from './run-state';
 import './page-context.css';
 
 const time = (iso: string) => new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
@@ -32,7 +33,7 @@ export function PageContextBar({ ctx, onSavePage, saving }: { ctx: PageContextAp
       <div className="page-context" data-testid="page-context" data-included={ctx.included ? 'true' : 'false'} data-url={capture.url}>
         <div className="page-chip" data-testid="page-chip" title={capture.url}>
           <span className="page-chip-text">
-            <strong className="page-chip-title">{capture.title}</strong>
+            <strong className="page-chip-title">{revealInvisible(capture.title)}</strong>
             <span className="page-chip-url" data-testid="page-chip-url">
               {shortUrl(capture.url)}
             </span>

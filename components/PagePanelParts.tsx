@@ -1,5 +1,6 @@
 import type { PageContextItem } from '@/lib/protocol';
 import type { PageNotice } from './page-action-runner';
+import { revealInvisible } from './run-state';
 
 /** A selection the user is asking about ("Ask Deputy"): shown above the composer, sent with the next message. */
 export function QuotePreview({ item, onRemove }: { item: PageContextItem; onRemove: () => void }) {
@@ -8,7 +9,7 @@ export function QuotePreview({ item, onRemove }: { item: PageContextItem; onRemo
     <div className="composer-quote" data-testid="composer-quote">
       <blockquote className="context-quote">{shown}</blockquote>
       <div className="composer-quote-meta">
-        <span title={item.url}>From {item.title ?? item.url}</span>
+        <span title={item.url}>From {revealInvisible(item.title ?? item.url)}</span>
         <button type="button" className="btn btn-small btn-ghost" onClick={onRemove} aria-label="Remove the quoted selection" data-testid="composer-quote-remove">
           Remove
         </button>

@@ -54,7 +54,9 @@ export async function runPageAction(action: PendingAction, deps: RunnerDeps): Pr
     deps.notify({ kind: 'error', title: 'No selection', message: 'Deputy got no selected text from the page. Select some text and try again.', code: 'no_selection' });
     return;
   }
-  const decision = await deps.decide(item.url);
+  // A selection made in a frame is judged by the frame and by the page around it (either blocked: not read).
+  let decision = await deps.decide(item.url);
+  if (!decision.blocked && action.topPageUrl) decision = await deps.decide(action.topPageUrl);
   if (decision.blocked) {
     deps.notify({ kind: 'error', title: 'Not read', message: decision.reason ?? 'Deputy may not read this site.', code: 'blocked' });
     return;

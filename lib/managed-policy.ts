@@ -194,8 +194,20 @@ export class ManagedPolicyError extends Error {
   }
 }
 
+/**
+ * Thrown where the organization's policy decides something (which backend, which tenant) and the browser has not
+ * answered yet: an unknown policy may force other values, so nothing falls back to the user's or the backend's.
+ */
+export class ManagedPolicyPendingError extends Error {
+  override name = 'ManagedPolicyPendingError';
+  constructor() {
+    super("Your organization's policy has not loaded yet. Try again in a moment.");
+  }
+}
+
 /** The backend's public sign-in configuration with the organization's forced tenant, client and audience. */
 export function applyManagedAuth(config: PublicConfig, policy: ManagedPolicy): PublicConfig {
+  if (policy.status === 'pending') throw new ManagedPolicyPendingError();
   const auth = { ...config.auth };
   const map = { auth0Domain: 'domain', auth0ClientId: 'clientId', auth0Audience: 'audience' } as const;
   for (const [key, field] of Object.entries(map) as Array<[keyof typeof map, (typeof map)[keyof typeof map]]>) {

@@ -25,6 +25,8 @@ export const PendingAction = z.strictObject({
   /** The selected text as the browser reported it (menus on a selection). Page data, never an instruction. */
   selection: z.string().max(100_000).optional(),
   pageUrl: z.string().max(4096).optional(),
+  /** The tab's page when the selection was made in a frame inside it (`pageUrl` is then the frame's): both are checked. */
+  topPageUrl: z.string().max(4096).optional(),
   pageTitle: z.string().max(500).optional(),
   /** `translate`: the target language (BCP 47). */
   language: z.string().regex(/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/).optional(),

@@ -11,7 +11,7 @@
 import { browser } from 'wxt/browser';
 import { z } from 'zod';
 import { DEFAULT_BACKEND_URL } from './defaults';
-import { BOOT_MANAGED_TIMEOUT_MS, ManagedPolicyError, readManagedPolicy } from './managed-policy';
+import { BOOT_MANAGED_TIMEOUT_MS, ManagedPolicyError, ManagedPolicyPendingError, readManagedPolicy } from './managed-policy';
 
 /** An http(s) URL without a trailing slash, path kept (a backend may live under a prefix). */
 const HttpUrl = z
@@ -53,6 +53,8 @@ export const managedLayer: SettingsLayer = {
   forced: true,
   async read() {
     const policy = await readManagedPolicy({ timeoutMs: BOOT_MANAGED_TIMEOUT_MS });
+    // Not answered yet: it may force a backend, so the user's must not be used meanwhile (fail closed, retryable).
+    if (policy.status === 'pending') throw new ManagedPolicyPendingError();
     return 'backendUrl' in policy.raw ? { backendUrl: policy.raw.backendUrl } : undefined;
   },
 };
@@ -92,7 +94,8 @@ export async function loadSettings(layers: SettingsLayer[] = defaultLayers()): P
     layers.map(async (layer) => {
       try {
         return await layer.read();
-      } catch {
+      } catch (e) {
+        if (e instanceof ManagedPolicyPendingError) throw e;
         // e.g. storage.managed.get rejects on Firefox without a policy: a layer that cannot be read is empty.
         return undefined;
       }

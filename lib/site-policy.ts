@@ -31,6 +31,24 @@ interface SiteFilter {
   pathPrefix: string;
 }
 
+/** Decodes percent-escapes of unreserved characters (`%70` is `p`: servers treat them the same), then lowercases. */
+function normalizePath(path: string): string {
+  return path.replace(/%([0-9a-f]{2})/gi, (esc, hex: string) => {
+    const c = String.fromCharCode(parseInt(hex, 16));
+    return /[a-z0-9\-._~]/i.test(c) ? c : esc;
+  }).toLowerCase();
+}
+
+/** A filter's host as browsers report hosts (IDN in punycode); unchanged when it is not a valid host. */
+function normalizeHost(host: string): string {
+  if (host === '*' || /^[a-z0-9.-]*$/.test(host)) return host.replace(/\.$/, '');
+  try {
+    return new URL(`http://${host}`).hostname;
+  } catch {
+    return host;
+  }
+}
+
 export function parseSiteFilter(filter: string): SiteFilter | undefined {
   let rest = filter.trim().toLowerCase();
   if (!rest) return undefined;
@@ -42,7 +60,7 @@ export function parseSiteFilter(filter: string): SiteFilter | undefined {
   }
   const slash = rest.search(/[/?#]/);
   let hostPort = slash === -1 ? rest : rest.slice(0, slash);
-  const pathPrefix = slash === -1 ? '' : rest.slice(slash).replace(/[?#].*$/, '');
+  const pathPrefix = slash === -1 ? '' : normalizePath(rest.slice(slash).replace(/[?#].*$/, ''));
   let port: string | undefined;
   const portMatch = /:(\d+)$/.exec(hostPort);
   if (portMatch) {
@@ -50,7 +68,7 @@ export function parseSiteFilter(filter: string): SiteFilter | undefined {
     hostPort = hostPort.slice(0, -portMatch[0].length);
   }
   const exactHost = hostPort.startsWith('.');
-  const host = exactHost ? hostPort.slice(1) : hostPort.replace(/^\*\./, '');
+  const host = normalizeHost(exactHost ? hostPort.slice(1) : hostPort.replace(/^\*\./, ''));
   if (!host) return undefined;
   return { scheme, host, exactHost, port, pathPrefix };
 }
@@ -73,7 +91,7 @@ export function matchesSiteFilters(url: string, filters: readonly string[]): boo
     if (f.port && f.port !== port) continue;
     const hostOk = f.host === '*' || host === f.host || (!f.exactHost && host.endsWith(`.${f.host}`));
     if (!hostOk) continue;
-    if (f.pathPrefix && !u.pathname.toLowerCase().startsWith(f.pathPrefix)) continue;
+    if (f.pathPrefix && !normalizePath(u.pathname).startsWith(f.pathPrefix)) continue;
     return true;
   }
   return false;

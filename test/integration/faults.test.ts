@@ -8,8 +8,8 @@
  *   back; when the provider is back the same question works;
  * - the stack process is killed while a document is being ingested: afterwards the document is complete or absent
  *   (never partial, never "saved" without being there), and storing it again works;
- * - the IdP is down: calls that need a token exchange fail closed with a clear message; when it is back (same
- *   keys, same port) they work again.
+ * - the IdP is down, then black-holed: calls that need a token exchange fail closed with a clear message (after
+ *   their own timeout when nothing answers); when it is back (same keys, same port) they work again.
  * (FGA unreachable or slow: F2 in the knowledge-base tests.)
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -266,7 +266,7 @@ describe('a provider that is down, then slower than any timeout', () => {
   });
 });
 
-describe('the IdP is down, then back', () => {
+describe('the IdP is down, then slow, then back', () => {
   let h: Harness;
   let idp: RunningIdp;
 
@@ -279,7 +279,7 @@ describe('the IdP is down, then back', () => {
     await h?.close();
   });
 
-  it('a call that needs a token exchange fails closed with a clear message; after the restart it works', async () => {
+  it('down or black-holed: a call that needs a token exchange fails closed with a clear message; after the restart it works', async () => {
     const alice = await h.login('alice');
     const runs = h.manager();
     const chat = async () => {
@@ -296,10 +296,23 @@ describe('the IdP is down, then back', () => {
     expect(down.at(-1)!.type).toBe('run.completed');
     expect(JSON.stringify(down)).not.toContain(alice.token);
 
+    // Slow: something accepts connections on the IdP's port and never answers; the exchange gives up on its own.
+    const blackHoleSockets: net.Socket[] = [];
+    const blackHole = net.createServer((socket) => void blackHoleSockets.push(socket));
+    await new Promise<void>((resolve) => blackHole.listen(h.idp.port, 'localhost', resolve));
+    const t0 = Date.now();
+    const slow = await chat();
+    const slowMs = Date.now() - t0;
+    for (const s of blackHoleSockets) s.destroy();
+    await new Promise<void>((resolve) => blackHole.close(() => resolve()));
+    expect(ofType(slow, 'tool.completed')[0]).toMatchObject({ ok: false, error: { message: expect.stringMatching(/identity provider|try again/i) } });
+    expect(slow.at(-1)!.type).toBe('run.completed');
+    expect(slowMs).toBeLessThan(45_000);
+
     // The same IdP comes back on the same port with the same keys and data.
     const upstreamClient = JSON.parse(fs.readFileSync(path.join(h.dataDir, 'providers', 'oauth-client.json'), 'utf8'));
     idp = await startIdp({ port: h.idp.port, dataDir: path.join(h.dataDir, 'idp'), upstreams: emulatedUpstreams(h.providersUrl, upstreamClient), cibaIntervalSeconds: 1 });
     const up = await chat();
     expect(ofType(up, 'tool.completed')).toEqual([expect.objectContaining({ ok: true })]);
-  });
+  }, 90_000);
 });

@@ -293,3 +293,44 @@ describe('X2 the runner: the click is the user turn, the page is data beside it'
     expect(notices[0].code).toBe('no_selection');
   });
 });
+
+describe('X2 a selection in a frame is judged by the page around it too', () => {
+  const blockedIntranet = async (url: string) =>
+    new URL(url).hostname.endsWith('intranet.corp.example') ? { blocked: true, reason: 'Your organization does not allow Deputy to read this site.' } : { blocked: false };
+  const intranetTab = { id: 9, windowId: 4, title: 'Salaries 2027', url: 'https://hr.intranet.corp.example/salaries' };
+
+  it('text selected in an allowed frame inside a blocked page is never sent, saved or quoted', async () => {
+    for (const kind of ['summarize', 'save', 'ask'] as const) {
+      fakeBrowser.reset();
+      const menuId = { summarize: MENU.summarize, save: MENU.save, ask: MENU.ask }[kind];
+      const { d: handlerDeps } = deps();
+      // The browser reports the frame the selection is in (frameUrl) and the tab's page (pageUrl).
+      await handleMenuClick(
+        { menuItemId: menuId, selectionText: 'Alice: 182,000. Bob: 97,500.', frameUrl: 'https://sheets.widgets.example/embed/1', pageUrl: intranetTab.url },
+        intranetTab,
+        handlerDeps,
+      );
+      const taken = await takePendingAction(4);
+      expect(taken).toBeDefined();
+      const { d, sent, notices } = runner({ decide: vi.fn(blockedIntranet) });
+      await runPageAction(taken!, d);
+      expect(sent).toEqual([]);
+      expect(d.save).not.toHaveBeenCalled();
+      expect(d.quote).not.toHaveBeenCalled();
+      expect(notices[0]).toMatchObject({ kind: 'error', code: 'blocked' });
+    }
+  });
+
+  it('a selection in the page itself, or in a frame of an allowed page, still works; provenance stays the frame', async () => {
+    const { d: handlerDeps } = deps();
+    await handleMenuClick(
+      { menuItemId: MENU.summarize, selectionText: 'Tidal power.', frameUrl: 'https://sheets.widgets.example/embed/1', pageUrl: tab.url },
+      tab,
+      handlerDeps,
+    );
+    const { d, sent } = runner({ decide: vi.fn(blockedIntranet) });
+    await runPageAction((await takePendingAction(3))!, d);
+    expect(sent).toHaveLength(1);
+    expect(sent[0].context).toEqual([expect.objectContaining({ kind: 'selection', url: 'https://sheets.widgets.example/embed/1', text: 'Tidal power.' })]);
+  });
+});

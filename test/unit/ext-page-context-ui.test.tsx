@@ -81,3 +81,21 @@ describe('context on a user turn', () => {
     expect(html).toContain('first 20,000 of 64,512 characters');
   });
 });
+
+describe('G3 a page title cannot rewrite the provenance shown next to it', () => {
+  // U+202E (right-to-left override) in a title would visually reverse what follows on the same line: the host and
+  // path, so "evil.example/moc.knab" reads "bank.com/elpmaxe.live". Invisible and direction characters are shown.
+  const title = 'Statement \u202E';
+  const url = 'https://evil.example/moc.knab';
+
+  it('the provenance line of a user turn, the page chip and the quoted selection show them as ⟨U+202E⟩', async () => {
+    const { QuotePreview } = await import('../../components/PagePanelParts');
+    const refs = renderToStaticMarkup(<ContextRefs items={[{ kind: 'selection', url, title, capturedAt: '2026-11-30T10:00:00.000Z', quote: 'a quote' }]} />);
+    const chip = render(ctx({ tabId: 1, capture: { ...capture, url, title, page: { ...capture.page, url, title } } }));
+    const quote = renderToStaticMarkup(<QuotePreview item={{ kind: 'selection', url, title, text: 'hello', capturedAt: '2026-11-30T10:00:00.000Z' }} onRemove={() => {}} />);
+    for (const html of [refs, chip, quote]) {
+      expect(html).not.toMatch(/[\u202A-\u202E\u2066-\u2069\u200E\u200F]/);
+      expect(html).toContain('Statement ⟨U+202E⟩');
+    }
+  });
+});

@@ -156,6 +156,23 @@ describe('managed values win over user settings', () => {
     expect(r.sources.backendUrl).toBe('user');
   });
 
+  it('a policy that has not answered yet (browser start) never lets the user\'s backend or the backend\'s own tenant in', async () => {
+    await fakeBrowser.storage.local.set({ settings: { backendUrl: 'http://localhost:4321' } });
+    // Managed storage that does not answer within the boot timeout: the organization may force another backend.
+    const never = vi.spyOn(fakeBrowser.storage.managed, 'get').mockImplementation(() => new Promise(() => {}));
+    vi.useFakeTimers();
+    try {
+      const loading = expect(loadSettings()).rejects.toThrow(/organization's policy has not loaded yet/);
+      await vi.advanceTimersByTimeAsync(10_000);
+      await loading;
+    } finally {
+      vi.useRealTimers();
+      never.mockRestore();
+    }
+    const pending: ManagedPolicy = { status: 'pending', values: {}, forced: [], problems: [], raw: {} };
+    expect(() => applyManagedAuth(config, pending)).toThrow(/organization's policy has not loaded yet/);
+  });
+
   it("overrides the backend's sign-in configuration with the forced tenant, client and audience", async () => {
     await fakeBrowser.storage.managed.set({ auth0Domain: 'corp.eu.auth0.com', auth0ClientId: 'corpSpa123' });
     const out = applyManagedAuth(config, await readManagedPolicy());
@@ -181,6 +198,17 @@ describe('sites never captured', () => {
     expect(matchesSiteFilters('https://intranet.example:8443/', f)).toBe(true);
     expect(matchesSiteFilters('https://intranet.example/', f)).toBe(false);
     expect(matchesSiteFilters('https://anything.example/', ['*'])).toBe(true);
+  });
+
+  it('a blocked path or an internationalized host cannot be reached by spelling the URL differently', () => {
+    // %70 is "p": the server serves /private for /%70rivate, so the filter must match it too.
+    expect(matchesSiteFilters('https://wiki.example/%70rivate/salaries', ['wiki.example/private'])).toBe(true);
+    expect(matchesSiteFilters('https://wiki.example/%50RIVATE/salaries', ['wiki.example/private'])).toBe(true);
+    expect(matchesSiteFilters('https://wiki.example/public/%70rivate', ['wiki.example/private'])).toBe(false);
+    // Browsers report IDN hosts in punycode; an administrator writes them as they read them.
+    expect(matchesSiteFilters('https://xn--bcher-kva.example/', ['bücher.example'])).toBe(true);
+    expect(matchesSiteFilters('https://shop.xn--bcher-kva.example/', ['bücher.example'])).toBe(true);
+    expect(matchesSiteFilters('https://buecher.example/', ['bücher.example'])).toBe(false);
   });
 
   it('blocks capture of a site the organization lists, from seeded managed storage', async () => {

@@ -50,20 +50,53 @@ export function normaliseWhitespace(text: string): string {
     .trim();
 }
 
+/**
+ * Line by line, with patterns that cannot backtrack super-linearly: a saved document is attacker-controlled text, and
+ * one regex that goes cubic on "# a" followed by thousands of spaces would block the whole backend.
+ */
 export function markdownToText(md: string): string {
-  return md
-    .replace(/```[^\n]*\n([\s\S]*?)```/g, (_, code: string) => `\n${code}\n`)
-    .replace(/!\[([^\]]*)\]\([^)]*\)/g, '$1')
-    .replace(/\[([^\]]+)\]\([^)]*\)/g, '$1')
-    .replace(/^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$/gm, '\n$1\n')
-    .replace(/^\s{0,3}>\s?/gm, '')
-    .replace(/^\s*[-*+]\s+/gm, '')
-    .replace(/^\s*\d+[.)]\s+/gm, '')
-    .replace(/^\s*([-*_]\s*){3,}$/gm, '')
-    .replace(/(\*\*|__)(.+?)\1/g, '$2')
-    .replace(/(\*|_)([^*_\n]+)\1/g, '$2')
+  const out: string[] = [];
+  let inFence = false;
+  for (const line of md.split(/\r?\n/)) {
+    if (/^ {0,3}(```|~~~)/.test(line)) {
+      inFence = !inFence;
+      out.push('');
+      continue;
+    }
+    out.push(inFence ? line : markdownInline(markdownBlock(line)));
+  }
+  return out.join('\n');
+}
+
+function markdownBlock(line: string): string {
+  const heading = /^ {0,3}#{1,6}[ \t]+/.exec(line);
+  if (heading) return `\n${trimClosingHashes(line.slice(heading[0].length))}\n`;
+  if (/^[ \t]*([-*_][ \t]*){3,}$/.test(line)) return '';
+  return line
+    .replace(/^ {0,3}> ?/, '')
+    .replace(/^[ \t]*[-*+][ \t]+/, '')
+    .replace(/^[ \t]*\d{1,9}[.)][ \t]+/, '');
+}
+
+/** "Title ##  " → "Title" (what `(.*?)\s*#*\s*$` meant, without the regex's cubic backtracking). */
+function trimClosingHashes(s: string): string {
+  let end = s.length;
+  while (end > 0 && /[ \t]/.test(s[end - 1]!)) end--;
+  while (end > 0 && s[end - 1] === '#') end--;
+  while (end > 0 && /[ \t]/.test(s[end - 1]!)) end--;
+  return s.slice(0, end);
+}
+
+/** Inner spans exclude their own openers, so every failed attempt stops at the next opener: linear in the line. */
+function markdownInline(line: string): string {
+  return line
+    .replace(/!\[([^[\]]*)\]\([^()]*\)/g, '$1')
+    .replace(/\[([^[\]]+)\]\([^()]*\)/g, '$1')
+    .replace(/\*\*([^*]+)\*\*/g, '$1')
+    .replace(/__([^_]+)__/g, '$1')
+    .replace(/(\*|_)([^*_]+)\1/g, '$2')
     .replace(/`([^`]+)`/g, '$1')
-    .replace(/<[^>]+>/g, '');
+    .replace(/<[^<>]+>/g, '');
 }
 
 const BLOCK = new Set(['P', 'DIV', 'SECTION', 'ARTICLE', 'H1', 'H2', 'H3', 'H4', 'H5', 'H6', 'LI', 'PRE', 'BLOCKQUOTE', 'TR', 'TABLE', 'UL', 'OL', 'DL', 'DT', 'DD', 'FIGURE', 'FIGCAPTION', 'HEADER', 'FOOTER', 'MAIN', 'ASIDE']);
