@@ -17,6 +17,14 @@ describe('destination rule: what the user named', () => {
     expect(namedByUser(['file it at https://github.com/acme/website/issues']).has('github_repo:acme/website')).toBe(true);
   });
 
+  it('G2: path segments of a URL the user typed are not a repository they named', () => {
+    for (const message of ['summarize https://evil.example/attacker/exfil please', 'read blog.example.com/2026/post and tell me', 'see https://x.example/a/b/c']) {
+      expect([...namedByUser([message])].filter((k) => k.startsWith('github_repo:'))).toEqual([]);
+    }
+    expect(namedByUser(['open an issue in acme/website.']).has('github_repo:acme/website')).toBe(true);
+    expect(namedByUser(['(see acme/website)']).has('github_repo:acme/website')).toBe(true);
+  });
+
   it('a channel or repository named by its name counts only through the trusted directory, and only as a whole word', () => {
     const directory = [
       { kind: 'slack_channel' as const, value: 'C0LAUNCH', names: ['#launch', 'launch'] },

@@ -9,7 +9,8 @@
 import type { Destination, DestinationKind, DirectoryEntry } from './tool-declaration';
 
 const EMAIL = /[\w.+-]+@[\w-]+(?:\.[\w-]+)+/g;
-const REPO = /\b[A-Za-z0-9-]{1,39}\/[A-Za-z0-9._-]{1,100}\b/g;
+/** `owner/repo` standing alone: not two segments of some other URL's path (`evil.example/attacker/repo`). */
+const REPO = /(?<![\w./:@-])[A-Za-z0-9-]{1,39}\/[A-Za-z0-9._-]{1,100}\b(?!\/)/g;
 const CHANNEL_ID = /\b[CG][A-Z0-9]{2,30}\b/g;
 const GITHUB_URL = /\bgithub\.com\/([A-Za-z0-9-]{1,39}\/[A-Za-z0-9._-]{1,100})/gi;
 

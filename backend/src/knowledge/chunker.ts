@@ -75,9 +75,11 @@ function toUnits(text: string, max: number): Unit[] {
   return out;
 }
 
+/** One segmenter for the process: constructing one per paragraph cost ~15 µs each (9 s for 600k short paragraphs). */
+const SENTENCES = new Intl.Segmenter('en', { granularity: 'sentence' });
+
 export function splitSentences(p: string): string[] {
-  const seg = new Intl.Segmenter('en', { granularity: 'sentence' });
-  return [...seg.segment(p)].map((s) => s.segment.trim()).filter(Boolean);
+  return [...SENTENCES.segment(p)].map((s) => s.segment.trim()).filter(Boolean);
 }
 
 /** A sentence over budget is cut between words. */

@@ -4,14 +4,19 @@
  */
 import { Readability } from '@mozilla/readability';
 import { parseHTML } from 'linkedom';
-import { extractText as extractPdfText, getDocumentProxy } from 'unpdf';
+import { getDocumentProxy } from 'unpdf';
 import type { DocumentContentType } from '../../../lib/protocol';
 
 export class ExtractionError extends Error {
-  constructor(readonly code: 'unreadable_pdf' | 'empty_document' | 'invalid_base64', message: string) {
+  constructor(readonly code: 'unreadable_pdf' | 'empty_document' | 'invalid_base64' | 'document_too_large', message: string) {
     super(message);
   }
 }
+
+/** The most text one document may hold: what `CreateDocumentRequest.text` allows, whatever the format. */
+export const MAX_DOCUMENT_CHARS = 2_000_000;
+export const MAX_PDF_PAGES = 2_000;
+const tooLarge = (message: string) => new ExtractionError('document_too_large', message);
 
 export interface Extracted {
   text: string;
@@ -58,6 +63,10 @@ export function markdownToText(md: string): string {
   const out: string[] = [];
   let inFence = false;
   for (const line of md.split(/\r?\n/)) {
+    if (!line.trim()) {
+      out.push('');
+      continue;
+    }
     if (/^ {0,3}(```|~~~)/.test(line)) {
       inFence = !inFence;
       out.push('');
@@ -102,42 +111,71 @@ function markdownInline(line: string): string {
 const BLOCK = new Set(['P', 'DIV', 'SECTION', 'ARTICLE', 'H1', 'H2', 'H3', 'H4', 'H5', 'H6', 'LI', 'PRE', 'BLOCKQUOTE', 'TR', 'TABLE', 'UL', 'OL', 'DL', 'DT', 'DD', 'FIGURE', 'FIGCAPTION', 'HEADER', 'FOOTER', 'MAIN', 'ASIDE']);
 const SKIP = new Set(['SCRIPT', 'STYLE', 'NOSCRIPT', 'TEMPLATE', 'SVG', 'IFRAME']);
 
+/**
+ * Readability's cost grows about with the cube of the nesting depth (2,000 nested <div>s: ~50 s on one core), and a
+ * recursive walk overflows the stack on deep trees: past this depth the body is read as it is, iteratively.
+ */
+const MAX_READABILITY_DEPTH = 100;
+
 export function htmlToText(html: string): Extracted {
   const { document } = parseHTML(html.includes('<html') ? html : `<!doctype html><html><head></head><body>${html}</body></html>`);
   const pageTitle = document.querySelector('title')?.textContent?.trim() || undefined;
   let article: ReturnType<Readability['parse']> = null;
-  try {
-    // Readability mutates the DOM it reads: give it a copy.
-    const copy = parseHTML(document.toString()).document;
-    article = new Readability(copy as unknown as Document, { charThreshold: 100 }).parse();
-  } catch {
-    article = null;
+  if (document.body && maxDepth(document.body as unknown as Node) <= MAX_READABILITY_DEPTH) {
+    try {
+      // Readability mutates the DOM it reads: give it a copy.
+      const copy = parseHTML(document.toString()).document;
+      article = new Readability(copy as unknown as Document, { charThreshold: 100 }).parse();
+    } catch {
+      article = null;
+    }
   }
   const source = article?.content ? parseHTML(`<!doctype html><html><body>${article.content}</body></html>`).document.body : document.body;
-  return { text: blockText(source as unknown as Node), title: article?.title?.trim() || pageTitle };
+  return { text: source ? blockText(source as unknown as Node) : '', title: article?.title?.trim() || pageTitle };
 }
 
-/** Text of a DOM tree with a blank line between block elements (textContent would run paragraphs together). */
+function maxDepth(root: Node): number {
+  let max = 0;
+  const stack: Array<[Node, number]> = [[root, 0]];
+  while (stack.length) {
+    const [node, depth] = stack.pop()!;
+    if (depth > max) max = depth;
+    if (max > MAX_READABILITY_DEPTH) return max;
+    for (const child of Array.from(node.childNodes)) if (child.nodeType === 1) stack.push([child, depth + 1]);
+  }
+  return max;
+}
+
+/** Text of a DOM tree with a blank line between block elements (textContent would run paragraphs together). Iterative: no depth limit. */
 function blockText(root: Node): string {
   const parts: string[] = [];
-  const walk = (node: Node) => {
-    if (node.nodeType === 3) {
-      parts.push(node.textContent ?? '');
-      return;
+  // A string on the stack is a closing separator to emit once the element's children are done.
+  const stack: Array<Node | string> = [root];
+  while (stack.length) {
+    const item = stack.pop()!;
+    if (typeof item === 'string') {
+      parts.push(item);
+      continue;
     }
-    if (node.nodeType !== 1) return;
-    const tag = (node as Element).tagName.toUpperCase();
-    if (SKIP.has(tag)) return;
+    if (item.nodeType === 3) {
+      parts.push(item.textContent ?? '');
+      continue;
+    }
+    if (item.nodeType !== 1) continue;
+    const tag = (item as Element).tagName.toUpperCase();
+    if (SKIP.has(tag)) continue;
     if (tag === 'BR') {
       parts.push('\n');
-      return;
+      continue;
     }
     const block = BLOCK.has(tag);
-    if (block) parts.push('\n\n');
-    for (const child of Array.from(node.childNodes)) walk(child);
-    if (block) parts.push('\n\n');
-  };
-  walk(root);
+    if (block) {
+      parts.push('\n\n');
+      stack.push('\n\n');
+    }
+    const children = Array.from(item.childNodes);
+    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!);
+  }
   return parts.join('');
 }
 
@@ -154,7 +192,18 @@ async function pdfToText(bytes: Uint8Array): Promise<Extracted> {
   try {
     const pdf = await getDocumentProxy(bytes);
     try {
-      const { text } = await extractPdfText(pdf, { mergePages: false });
+      // A few MB of PDF can hold hundreds of MB of compressed text (and unpdf reads every page at once): pages are
+      // read one at a time and reading stops at the same budgets a text upload has.
+      if (pdf.numPages > MAX_PDF_PAGES) throw tooLarge(`The PDF has ${pdf.numPages} pages; at most ${MAX_PDF_PAGES} can be saved.`);
+      const text: string[] = [];
+      let chars = 0;
+      for (let n = 1; n <= pdf.numPages; n++) {
+        const content = await (await pdf.getPage(n)).getTextContent();
+        const page = content.items.map((item) => ('str' in item ? item.str + (item.hasEOL ? '\n' : '') : '')).join('');
+        chars += page.length;
+        if (chars > MAX_DOCUMENT_CHARS) throw tooLarge(`The PDF holds more than ${MAX_DOCUMENT_CHARS} characters of text.`);
+        text.push(page);
+      }
       const meta = await pdf.getMetadata().catch(() => undefined);
       const title = (meta?.info as { Title?: unknown } | undefined)?.Title;
       return { text: text.join('\n\n'), title: typeof title === 'string' && title.trim() ? title.trim() : undefined };

@@ -162,7 +162,9 @@ export class KnowledgeBase {
   async revoke(sub: string, type: ObjectType, id: string, req: ShareRequest): Promise<void> {
     return this.guarded(async () => {
       await this.requireManager(sub, type, id);
-      const { user } = await this.resolveSubject(sub, req);
+      // Removing a group's grant needs no membership: an editor may have shared with a group the owner is not in,
+      // and the owner must still be able to take it back (revoking what is not there is a no-op, so nothing leaks).
+      const user = req.subject.type === 'group' && GROUP_ID.test(req.subject.id) ? `group:${req.subject.id}#member` : (await this.resolveSubject(sub, req)).user;
       await this.deps.fga.write([], [{ user, relation: req.relation, object: `${type}:${id}` }]);
       // Dropped before answering, so the user's next retrieval (and everyone else's) asks FGA afresh (F1, F4).
       this.deps.cache.invalidate();
@@ -235,7 +237,7 @@ export class KnowledgeBase {
     }
     if (s.type === 'group') {
       // You can share with the groups you are in: group ids are not a directory anyone can enumerate.
-      if (!/^[A-Za-z0-9_.-]{1,100}$/.test(s.id) || !(await this.deps.fga.check({ user: fgaUser(sub), relation: 'member', object: `group:${s.id}` }))) {
+      if (!GROUP_ID.test(s.id) || !(await this.deps.fga.check({ user: fgaUser(sub), relation: 'member', object: `group:${s.id}` }))) {
         throw new ApiError(404, 'unknown_group', 'Not Found', `You are not a member of a group called ${s.id}.`);
       }
       return { user: `group:${s.id}#member`, entry: { subject: s, relation: req.relation, label: `Group ${s.id}` } };
@@ -266,6 +268,7 @@ export class KnowledgeBase {
 /** Postgres text cannot hold NUL; other control characters have no place in a title either. */
 const clean = (s: string) => s.replace(/[\u0000-\u001F\u007F]/g, ' ').trim() || 'Untitled';
 
+const GROUP_ID = /^[A-Za-z0-9_.-]{1,100}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const isUuid = (s: string) => UUID.test(s);
 const decodeId = (s: string) => s.replace(/%([0-9A-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));

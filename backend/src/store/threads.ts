@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { ChatMessage, Citation, ContextRef, PageContextItem, ThreadSummary } from '../../../lib/protocol';
 import { ContactStore } from './contacts';
+import { pgJson, pgText } from './pg-text';
 import type { Database } from './schema';
 
 const iso = (d: Date | string) => (d instanceof Date ? d.toISOString() : new Date(d).toISOString());
@@ -52,7 +53,7 @@ export class ThreadStore {
   async createThread(sub: string, title: string): Promise<ThreadSummary> {
     const row = await this.db
       .insertInto('threads')
-      .values({ id: randomUUID(), user_sub: sub, title })
+      .values({ id: randomUUID(), user_sub: sub, title: pgText(title) })
       .returningAll()
       .executeTakeFirstOrThrow();
     return toSummary(row);
@@ -126,10 +127,10 @@ export class ThreadStore {
         thread_id: m.threadId,
         user_sub: m.sub,
         role: m.role,
-        content: m.content,
+        content: pgText(m.content),
         client_message_id: m.clientMessageId ?? null,
-        ...(m.citations?.length ? { citations: JSON.stringify(m.citations) } : {}),
-        ...(m.context?.length ? { context: JSON.stringify(m.context) } : {}),
+        ...(m.citations?.length ? { citations: JSON.stringify(pgJson(m.citations)) } : {}),
+        ...(m.context?.length ? { context: JSON.stringify(pgJson(m.context)) } : {}),
       })
       .onConflict((oc) => oc.columns(['user_sub', 'client_message_id']).doNothing())
       .returningAll()
