@@ -42,15 +42,39 @@ const anyJson: fc.Arbitrary<unknown> = fc.oneof(
   fc.dictionary(oddString, fc.oneof(oddString, fc.integer(), fc.constant(null), fc.boolean()), { maxKeys: 6 }),
 );
 
-/** The route's sample with one to three structural mutations. */
+/** Paths (keys and indexes) of every string in a JSON value. */
+function stringPaths(v: unknown, at: Array<string | number> = []): Array<Array<string | number>> {
+  if (typeof v === 'string') return [at];
+  if (Array.isArray(v)) return v.flatMap((x, i) => stringPaths(x, [...at, i]));
+  if (v && typeof v === 'object') return Object.entries(v).flatMap(([k, x]) => stringPaths(x, [...at, k]));
+  return [];
+}
+
+/** Characters that text stores, parsers and renderers mishandle: NUL, lone surrogates, bidi and zero-width marks. */
+const NASTY_CHARS = ['\u0000', '\ud800', '\udfff', '\u202e', '\u2066', '\u200b', '\ufeff', '\uffff', '\u0085', '\u2028', '𝕏'];
+
+/** The route's sample with one to three structural mutations, or a valid shape carrying a nasty character. */
 function mutatedSample(sample: Record<string, unknown>): fc.Arbitrary<unknown> {
   const keys = Object.keys(sample);
+  const paths = stringPaths(sample);
+  const spiced = paths.length
+    ? fc.record({ path: fc.constantFrom(...paths), ch: fc.constantFrom(...NASTY_CHARS), at: fc.nat({ max: 50 }) }).map(({ path, ch, at }) => {
+        const out = JSON.parse(JSON.stringify(sample)) as Record<string, unknown>;
+        let node: Record<string | number, unknown> = out;
+        for (const k of path.slice(0, -1)) node = node[k] as Record<string | number, unknown>;
+        const last = path.at(-1)!;
+        const str = node[last] as string;
+        const i = Math.min(at, str.length);
+        node[last] = str.slice(0, i) + ch + str.slice(i);
+        return out;
+      })
+    : undefined;
   const mutation = fc.oneof(
     fc.record({ op: fc.constant('drop' as const), key: fc.constantFrom(...keys) }),
     fc.record({ op: fc.constant('retype' as const), key: fc.constantFrom(...keys), value: anyJson }),
     fc.record({ op: fc.constant('extra' as const), key: fc.oneof(oddString, fc.constantFrom('__proto__', 'constructor', 'sub', 'admin', 'role', 'isAdmin')), value: anyJson }),
   );
-  return fc.array(mutation, { minLength: 1, maxLength: 3 }).map((ms) => {
+  const mutated = fc.array(mutation, { minLength: 1, maxLength: 3 }).map((ms) => {
     const out: Record<string, unknown> = JSON.parse(JSON.stringify(sample));
     for (const m of ms) {
       if (m.op === 'drop') delete out[m.key];
@@ -58,6 +82,7 @@ function mutatedSample(sample: Record<string, unknown>): fc.Arbitrary<unknown> {
     }
     return out;
   });
+  return spiced ? fc.oneof(mutated, spiced) : mutated;
 }
 
 function encodeBody(type: 'json' | 'form', value: unknown): string {

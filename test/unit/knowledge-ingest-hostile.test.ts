@@ -26,16 +26,23 @@ describe('hostile documents are read in linear time', () => {
     expect(text).toBe('\nTitle\n\n\nquoted bold and it\nlink img\ncode tag\n\n\n# not a heading\n');
   });
 
-  it('HTML nested thousands deep: Readability skipped, text read without recursion', async () => {
-    const { text } = await extractText({ contentType: 'text/html', text: `${'<div>'.repeat(3_000)}<p>Deep words survive.</p>` });
+  it('HTML nested hundreds deep: Readability skipped, text read without recursion', async () => {
+    const { text } = await extractText({ contentType: 'text/html', text: `${'<div>'.repeat(900)}<p>Deep words survive.</p>${'</div>'.repeat(900)}` });
     expect(text).toBe('Deep words survive.');
+  });
+
+  it('HTML nested 200,000 deep is refused before parsing (the parser is quadratic in depth)', async () => {
+    await expect(extractText({ contentType: 'text/html', text: `${'<div>'.repeat(200_000)}x` })).rejects.toMatchObject({ code: 'document_too_complex' });
+    // Void and implicitly closed elements do not count as nesting.
+    const flat = `<article>${'<p>Line one.<br><li>item'.repeat(5_000)}</article>`;
+    await expect(extractText({ contentType: 'text/html', text: flat })).resolves.toMatchObject({ text: expect.stringContaining('Line one.') });
   });
 
   it('hundreds of thousands of one-line paragraphs chunk in one pass', () => {
     const chunks = chunkText('a.\n\n'.repeat(200_000));
     expect(chunks.length).toBeGreaterThan(1000);
     expect(chunks.every((c) => c.length <= 220 * 4 + 10)).toBe(true);
-  });
+  }, 30_000);
 });
 
 /** A PDF whose `pages` pages all draw one shared content stream: a small file that expands to pages × the text. */
@@ -66,7 +73,7 @@ describe('PDFs are read within the text budget', () => {
     const dataBase64 = amplifiedPdf(1_500, 'x'.repeat(80), 20);
     expect(dataBase64.length).toBeLessThan(400_000);
     await expect(extractText({ contentType: 'application/pdf', dataBase64 })).rejects.toMatchObject({ code: 'document_too_large' });
-  });
+  }, 30_000);
 
   it('a PDF with more pages than the limit is refused before its pages are read', async () => {
     await expect(extractText({ contentType: 'application/pdf', dataBase64: amplifiedPdf(2_500, 'y', 1) })).rejects.toMatchObject({ code: 'document_too_large' });

@@ -25,6 +25,14 @@ describe('destination rule: what the user named', () => {
     expect(namedByUser(['(see acme/website)']).has('github_repo:acme/website')).toBe(true);
   });
 
+  it('G2: reading the user’s turns costs time linear in their length (checked before every side-effecting call)', () => {
+    // 20 turns at the 16,000-character limit, the worst shapes for the address and tagged-block patterns: ~7 s of
+    // blocked event loop per call before (quadratic scans), milliseconds now.
+    const turns = Array.from({ length: 10 }, () => ['a'.repeat(15_999) + '@', '<a '.repeat(5_333)]).flat();
+    expect(namedByUser(turns).size).toBe(0);
+    expect(namedByUser(['mail x.bob+tag@example.com and <note>eve@evil.example</note>'])).toEqual(new Set(['email:x.bob+tag@example.com']));
+  });
+
   it('a channel or repository named by its name counts only through the trusted directory, and only as a whole word', () => {
     const directory = [
       { kind: 'slack_channel' as const, value: 'C0LAUNCH', names: ['#launch', 'launch'] },

@@ -8,7 +8,8 @@
  */
 import type { Destination, DestinationKind, DirectoryEntry } from './tool-declaration';
 
-const EMAIL = /[\w.+-]+@[\w-]+(?:\.[\w-]+)+/g;
+/** The lookbehind starts a match only where a local part starts: without it a long run of letters cost O(n²). */
+const EMAIL = /(?<![\w.+-])[\w.+-]{1,64}@[\w-]+(?:\.[\w-]+)+/g;
 /** `owner/repo` standing alone: not two segments of some other URL's path (`evil.example/attacker/repo`). */
 const REPO = /(?<![\w./:@-])[A-Za-z0-9-]{1,39}\/[A-Za-z0-9._-]{1,100}\b(?!\/)/g;
 const CHANNEL_ID = /\b[CG][A-Z0-9]{2,30}\b/g;
@@ -27,7 +28,7 @@ export function destinationKey(d: Destination): string {
 export function ownWords(message: string): string {
   return message
     .replace(/```[\s\S]*?(```|$)/g, ' ')
-    .replace(/<([A-Za-z][\w-]*)(\s[^>]*)?>[\s\S]*?<\/\1>/g, ' ')
+    .replace(/<([A-Za-z][\w-]*)(\s[^<>]*)?>[\s\S]*?<\/\1>/g, ' ')
     .split('\n')
     .filter((l) => !/^\s*>/.test(l))
     .join('\n');

@@ -40,8 +40,11 @@ export async function touchUserProfile(
   issuer: string,
 ): Promise<void> {
   const claims = (user.claims ?? {}) as Record<string, unknown>;
-  const str = (v: unknown) => (typeof v === 'string' && v.length <= 320 ? v : undefined);
-  let email = claims.email_verified === false ? undefined : str(claims.email);
+  // Profile text goes into Postgres (no NUL) and into other people's share dialogs (no control, bidi or zero-width characters).
+  const str = (v: unknown) => (typeof v === 'string' && v.length <= 320 ? v.toWellFormed().replace(/[\u0000-\u001F\u007F\u200B-\u200F\u202A-\u202E\u2066-\u2069\uFEFF]/g, '').trim() || undefined : undefined);
+  // An address is taken as it is or not at all: cleaning `alice@example.com\u200B` would make it someone else's.
+  const address = (v: unknown) => (typeof v === 'string' && str(v) === v ? v : undefined);
+  let email = claims.email_verified === false ? undefined : address(claims.email);
   let name = str(claims.name);
   if (!email && accessToken) {
     try {
@@ -49,7 +52,7 @@ export async function touchUserProfile(
       if (res.ok) {
         const info = (await res.json()) as Record<string, unknown>;
         if (info.sub === user.sub) {
-          if (info.email_verified !== false) email = str(info.email);
+          if (info.email_verified !== false) email = address(info.email);
           name ??= str(info.name);
         }
       }

@@ -8,7 +8,7 @@ import { getDocumentProxy } from 'unpdf';
 import type { DocumentContentType } from '../../../lib/protocol';
 
 export class ExtractionError extends Error {
-  constructor(readonly code: 'unreadable_pdf' | 'empty_document' | 'invalid_base64' | 'document_too_large', message: string) {
+  constructor(readonly code: 'unreadable_pdf' | 'empty_document' | 'invalid_base64' | 'document_too_large' | 'document_too_complex', message: string) {
     super(message);
   }
 }
@@ -117,7 +117,29 @@ const SKIP = new Set(['SCRIPT', 'STYLE', 'NOSCRIPT', 'TEMPLATE', 'SVG', 'IFRAME'
  */
 const MAX_READABILITY_DEPTH = 100;
 
+/** linkedom's parse is quadratic in nesting depth (100,000 nested <div>s: seconds): deeper HTML is refused before it. */
+const MAX_HTML_DEPTH = 1_000;
+const VOID = new Set(['area', 'base', 'br', 'col', 'embed', 'hr', 'img', 'input', 'link', 'meta', 'param', 'source', 'track', 'wbr']);
+/** Closed by the next of their kind (or their parent's end) in HTML parsing, so they never nest deeply on their own. */
+const IMPLIED_END = new Set(['p', 'li', 'dt', 'dd', 'option', 'tr', 'td', 'th']);
+
+/** An upper bound of the nesting depth, from the tags alone, in one linear scan. */
+export function htmlNestingDepth(html: string): number {
+  let depth = 0;
+  let max = 0;
+  for (const m of html.matchAll(/<(\/?)([a-zA-Z][a-zA-Z0-9-]*)/g)) {
+    const tag = m[2]!.toLowerCase();
+    if (VOID.has(tag) || IMPLIED_END.has(tag)) continue;
+    depth = m[1] ? Math.max(0, depth - 1) : depth + 1;
+    if (depth > max) max = depth;
+  }
+  return max;
+}
+
 export function htmlToText(html: string): Extracted {
+  if (htmlNestingDepth(html) > MAX_HTML_DEPTH) {
+    throw new ExtractionError('document_too_complex', `The HTML is nested more than ${MAX_HTML_DEPTH} elements deep, so it cannot be read. Save it as text instead.`);
+  }
   const { document } = parseHTML(html.includes('<html') ? html : `<!doctype html><html><head></head><body>${html}</body></html>`);
   const pageTitle = document.querySelector('title')?.textContent?.trim() || undefined;
   let article: ReturnType<Readability['parse']> = null;

@@ -24,9 +24,11 @@ export function slackTools(slackApiUrl: string): ToolDeclaration[] {
       sideEffect: false,
       describe: () => ({ summary: 'List your Slack channels', bindingMessage: 'List Slack channels', authorizationDetails: [{ type: 'slack_channel_read' }] }),
       outcome: (data) => count((data as { channels?: unknown[] }).channels?.length ?? 0, 'channel'),
+      // Only "#name" names a channel: anyone in the workspace can create a public channel called "notes" or
+      // "summary", and a bare word in the user's sentence must not make that channel one they named.
       directory: (data) =>
         ((data as { channels?: Array<{ id?: string; name?: string }> }).channels ?? []).flatMap((c) =>
-          c.id && c.name ? [{ kind: 'slack_channel' as const, value: c.id, names: [`#${c.name}`, c.name] }] : [],
+          c.id && c.name ? [{ kind: 'slack_channel' as const, value: c.id, names: [`#${c.name}`] }] : [],
         ),
       execute: (_args, ctx) => withConnection(ctx, 'Slack', async (token) => ({ channels: await slack.listChannels(token) })),
     }),
