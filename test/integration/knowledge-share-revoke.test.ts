@@ -82,3 +82,19 @@ describe('revoking a grant an editor made', () => {
     expect(bad.status).toBe(404);
   });
 });
+
+describe('folder nesting stays within what FGA resolves', () => {
+  it('folders nest 8 deep; a ninth level is refused with 422 before anything is written', async () => {
+    let parent: string | undefined;
+    for (let i = 1; i <= 8; i++) {
+      const res = await api('/v1/folders', alice, { method: 'POST', json: { name: `level ${i}`, ...(parent ? { parentId: parent } : {}) } });
+      expect(res.status).toBe(201);
+      parent = ((await res.json()) as { id: string }).id;
+    }
+    const before = ((await (await api('/v1/folders', alice)).json()) as { folders: unknown[] }).folders.length;
+    const ninth = await api('/v1/folders', alice, { method: 'POST', json: { name: 'level 9', parentId: parent } });
+    expect(ninth.status).toBe(422);
+    expect(Problem.parse(await ninth.json()).code).toBe('folder_too_deep');
+    expect(((await (await api('/v1/folders', alice)).json()) as { folders: unknown[] }).folders.length).toBe(before);
+  });
+});

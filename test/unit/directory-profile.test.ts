@@ -16,14 +16,16 @@ async function recorded(claims: Record<string, unknown>) {
 
 describe('profile claims recorded for sharing', () => {
   it('drops NUL, control, bidi and zero-width characters from the name; such an e-mail is not recorded at all', async () => {
-    expect(await recorded({ email: 'alice@example.com\u200B', name: 'Eve\u0000 \u202Emoc.elpmaxe@ecila\u202C\u200B' })).toEqual({
+    expect(await recorded({ email: 'alice@example.com\u200B', email_verified: true, name: 'Eve\u0000 \u202Emoc.elpmaxe@ecila\u202C\u200B' })).toEqual({
       sub: 'auth0|eve',
       email: undefined,
       name: 'Eve moc.elpmaxe@ecila',
     });
   });
 
-  it('an unverified e-mail is not recorded; a name made only of invisible characters is no name', async () => {
+  it('an e-mail the IdP did not say it verified is not recorded; a name made only of invisible characters is no name', async () => {
     expect(await recorded({ email: 'alice@example.com', email_verified: false, name: '\u200B\u200F' })).toEqual({ sub: 'auth0|eve', email: undefined, name: undefined });
+    expect(await recorded({ email: 'alice@example.com' })).toEqual({ sub: 'auth0|eve', email: undefined, name: undefined });
+    expect(await recorded({ email: 'eve@example.com', email_verified: true, name: 'Eve' })).toEqual({ sub: 'auth0|eve', email: 'eve@example.com', name: 'Eve' });
   });
 });

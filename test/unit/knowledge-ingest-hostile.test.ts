@@ -4,9 +4,11 @@
  * regex, line-crossing `^\s*` patterns, Readability on deep nesting, a recursive walk that overflowed the stack);
  * with linear extraction each finishes well inside the test timeout, with the words intact.
  */
+import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { chunkText } from '../../backend/src/knowledge/chunker';
 import { extractText, markdownToText } from '../../backend/src/knowledge/extract';
+import { tinyPdf } from '../helpers/tiny-pdf';
 
 describe('hostile documents are read in linear time', () => {
   it('a Markdown heading followed by a long run of spaces (cubic backtracking before)', async () => {
@@ -82,5 +84,49 @@ describe('PDFs are read within the text budget', () => {
   it('an ordinary multi-page PDF still reads every page', async () => {
     const { text } = await extractText({ contentType: 'application/pdf', dataBase64: amplifiedPdf(3, 'Shared line of text.', 2) });
     expect(text.match(/Shared line of text\./g)).toHaveLength(6);
+  });
+});
+
+/** One page whose content stream is `decoded` bytes of spaces, Flate-compressed (`layers` times), in a tiny file. */
+function bombPdf(decoded: number, layers = 1): string {
+  let data = Buffer.alloc(decoded, 0x20);
+  for (let i = 0; i < layers; i++) data = zlib.deflateSync(data, { level: 9 });
+  const filter = layers === 1 ? '/FlateDecode' : `[${' /FlateDecode'.repeat(layers)} ]`;
+  const parts: Buffer[] = [];
+  const offsets: number[] = [];
+  let len = 0;
+  const add = (b: Buffer) => {
+    offsets.push(len);
+    parts.push(b);
+    len += b.length;
+  };
+  parts.push(Buffer.from('%PDF-1.4\n', 'latin1'));
+  len = parts[0]!.length;
+  add(Buffer.from('1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n', 'latin1'));
+  add(Buffer.from('2 0 obj\n<< /Type /Pages /Kids [3 0 R] /Count 1 >>\nendobj\n', 'latin1'));
+  add(Buffer.from('3 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>\nendobj\n', 'latin1'));
+  add(Buffer.concat([Buffer.from(`4 0 obj\n<< /Length ${data.length} /Filter ${filter} >>\nstream\n`, 'latin1'), data, Buffer.from('\nendstream\nendobj\n', 'latin1')]));
+  parts.push(Buffer.from(`xref\n0 5\n0000000000 65535 f \n${offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join('')}trailer\n<< /Size 5 /Root 1 0 R >>\nstartxref\n${len}\n%%EOF\n`, 'latin1'));
+  return Buffer.concat(parts).toString('base64');
+}
+
+describe('PDF decompression bombs are refused before PDF.js decodes them', () => {
+  it('a 200 KB Flate stream that decodes to 200 MB (before: ~0.5 GB of memory; 7.5 MB of it takes the process down)', async () => {
+    const dataBase64 = bombPdf(200 * 1024 * 1024);
+    expect(dataBase64.length).toBeLessThan(400_000);
+    await expect(extractText({ contentType: 'application/pdf', dataBase64 })).rejects.toMatchObject({ code: 'document_too_large' });
+  }, 30_000);
+
+  it('nested Flate layers are measured layer by layer', async () => {
+    const dataBase64 = bombPdf(200 * 1024 * 1024, 2);
+    expect(dataBase64.length).toBeLessThan(20_000);
+    await expect(extractText({ contentType: 'application/pdf', dataBase64 })).rejects.toMatchObject({ code: 'document_too_large' });
+  }, 30_000);
+
+  it('a PDF within the budget is read as before; LZW (unmeasurable) is refused, even behind a #-escaped name', async () => {
+    await expect(extractText({ contentType: 'application/pdf', dataBase64: bombPdf(1_000) })).rejects.toMatchObject({ code: 'empty_document' });
+    const lzw = Buffer.from(Buffer.from(tinyPdf([['Hello']]).toString('latin1').replace('/Length', '/Filter /LZW#44ecode /Length'), 'latin1')).toString('base64');
+    await expect(extractText({ contentType: 'application/pdf', dataBase64: lzw })).rejects.toMatchObject({ code: 'unreadable_pdf' });
+    await expect(extractText({ contentType: 'application/pdf', dataBase64: tinyPdf([['Compressed hello']]).toString('base64') })).resolves.toMatchObject({ text: 'Compressed hello' });
   });
 });

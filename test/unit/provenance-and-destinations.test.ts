@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { destinationKey, namedByUser, ownWords, unnamedDestinations } from '../../backend/src/agent/destinations';
 import { fence, modelHistory, PAGE_CONTEXT_TOOL, pageContextResult, toolResultForModel } from '../../backend/src/agent/provenance';
 import { withNewDestinations } from '../../backend/src/agent/run-provenance';
+import { thirdPartyTools } from '../../backend/src/agent/tools/third-party';
 import { invalidDetailsReason } from '../../lib/authorization-details';
 import { DEFAULT_API_AUDIENCE } from '../../lib/defaults';
 import type { PageContextItem } from '../../lib/protocol';
@@ -31,6 +32,13 @@ describe('destination rule: what the user named', () => {
     const turns = Array.from({ length: 10 }, () => ['a'.repeat(15_999) + '@', '<a '.repeat(5_333)]).flat();
     expect(namedByUser(turns).size).toBe(0);
     expect(namedByUser(['mail x.bob+tag@example.com and <note>eve@evil.example</note>'])).toEqual(new Set(['email:x.bob+tag@example.com']));
+  });
+
+  it('G2: a Slack channel anyone could create named after a common word is named only as #name', () => {
+    const list = thirdPartyTools({ googleApiUrl: 'https://g.test/', slackApiUrl: 'https://s.test/api/', githubApiUrl: 'https://gh.test' }).find((t) => t.name === 'list_slack_channels')!;
+    const directory = list.directory!({ channels: [{ id: 'C0NOTES', name: 'notes' }] });
+    expect(namedByUser(['email bob@example.com my notes from today'], directory).has('slack_channel:C0NOTES')).toBe(false);
+    expect(namedByUser(['post my summary in #notes'], directory).has('slack_channel:C0NOTES')).toBe(true);
   });
 
   it('a channel or repository named by its name counts only through the trusted directory, and only as a whole word', () => {

@@ -44,7 +44,9 @@ export async function touchUserProfile(
   const str = (v: unknown) => (typeof v === 'string' && v.length <= 320 ? v.toWellFormed().replace(/[\u0000-\u001F\u007F\u200B-\u200F\u202A-\u202E\u2066-\u2069\uFEFF]/g, '').trim() || undefined : undefined);
   // An address is taken as it is or not at all: cleaning `alice@example.com\u200B` would make it someone else's.
   const address = (v: unknown) => (typeof v === 'string' && str(v) === v ? v : undefined);
-  let email = claims.email_verified === false ? undefined : address(claims.email);
+  // Only an address the IdP says it verified: sharing by e-mail hands documents to whoever this resolves to, so an
+  // address merely typed into a profile (no `email_verified`) must not capture shares meant for its owner.
+  let email = claims.email_verified === true ? address(claims.email) : undefined;
   let name = str(claims.name);
   if (!email && accessToken) {
     try {
@@ -52,7 +54,7 @@ export async function touchUserProfile(
       if (res.ok) {
         const info = (await res.json()) as Record<string, unknown>;
         if (info.sub === user.sub) {
-          if (info.email_verified !== false) email = address(info.email);
+          if (info.email_verified === true) email = address(info.email);
           name ??= str(info.name);
         }
       }

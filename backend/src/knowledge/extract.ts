@@ -6,6 +6,7 @@ import { Readability } from '@mozilla/readability';
 import { parseHTML } from 'linkedom';
 import { getDocumentProxy } from 'unpdf';
 import type { DocumentContentType } from '../../../lib/protocol';
+import { MAX_PDF_DECODED_BYTES, measurePdfInflation } from './pdf-inflation';
 
 export class ExtractionError extends Error {
   constructor(readonly code: 'unreadable_pdf' | 'empty_document' | 'invalid_base64' | 'document_too_large' | 'document_too_complex', message: string) {
@@ -210,6 +211,12 @@ function decodeBase64(data: string): Uint8Array {
 async function pdfToText(bytes: Uint8Array): Promise<Extracted> {
   if (bytes.length < 5 || Buffer.from(bytes.subarray(0, 5)).toString('latin1') !== '%PDF-') {
     throw new ExtractionError('unreadable_pdf', 'The file is not a PDF.');
+  }
+  const inflation = measurePdfInflation(bytes);
+  if (!inflation.ok) {
+    throw inflation.reason === 'too_large'
+      ? tooLarge(`The PDF's compressed content expands past ${MAX_PDF_DECODED_BYTES / 1024 / 1024} MB, so it was not read.`)
+      : new ExtractionError('unreadable_pdf', 'The PDF uses LZW or run-length compression, which is not accepted. Save it again as a current PDF.');
   }
   try {
     const pdf = await getDocumentProxy(bytes);

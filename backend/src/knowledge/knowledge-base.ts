@@ -174,6 +174,9 @@ export class KnowledgeBase {
   async createFolder(sub: string, req: CreateFolderRequest): Promise<FolderView> {
     return this.guarded(async () => {
       if (req.parentId && !(await this.mayEdit(sub, 'folder', req.parentId))) throw hidden('The parent folder');
+      if (req.parentId && (await this.folderDepth(req.parentId)) >= MAX_FOLDER_DEPTH) {
+        throw new ApiError(422, 'folder_too_deep', 'Unprocessable Content', `Folders can be nested at most ${MAX_FOLDER_DEPTH} deep.`);
+      }
       const id = randomUUID();
       const tuples: Tuple[] = [{ user: fgaUser(sub), relation: 'owner', object: `folder:${id}` }];
       if (req.parentId) tuples.push({ user: `folder:${req.parentId}`, relation: 'parent', object: `folder:${id}` });
@@ -199,6 +202,16 @@ export class KnowledgeBase {
 
   async folderVisible(sub: string, id: string): Promise<boolean> {
     return this.guarded(async () => Boolean((await this.roles(sub, 'folder', [id]))[0]) && (await this.documents.folderExists(id)));
+  }
+
+  /** How many folders deep `id` is (a top-level folder: 1), counting at most MAX_FOLDER_DEPTH. */
+  private async folderDepth(id: string): Promise<number> {
+    let depth = 0;
+    for (let at: string | null = id; at && depth < MAX_FOLDER_DEPTH; depth++) {
+      const row: { parent_id: string | null } | undefined = await this.deps.db.selectFrom('kb_folders').select('parent_id').where('id', '=', at).executeTakeFirst();
+      at = row?.parent_id ?? null;
+    }
+    return depth;
   }
 
   async groups(sub: string): Promise<string[]> {
@@ -269,6 +282,11 @@ export class KnowledgeBase {
 const clean = (s: string) => s.replace(/[\u0000-\u001F\u007F]/g, ' ').trim() || 'Untitled';
 
 const GROUP_ID = /^[A-Za-z0-9_.-]{1,100}$/;
+/**
+ * Each folder level is another hop for FGA (viewer from parent), and OpenFGA refuses checks deeper than 25
+ * resolutions: a deeper chain shared with the organisation would make list-objects fail for everyone in it.
+ */
+export const MAX_FOLDER_DEPTH = 8;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const isUuid = (s: string) => UUID.test(s);
 const decodeId = (s: string) => s.replace(/%([0-9A-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
