@@ -5,12 +5,11 @@
  * or sent, so a file that is too big, empty, of another type, or not what its name says fails here with a message
  * naming the file and the limit.
  */
-import type { CreateDocumentRequest, DocumentContentType } from './protocol';
+import { type CreateDocumentRequest, type DocumentContentType, MAX_DOCUMENT_BODY_BYTES } from './protocol';
 
 /** Text files: at most this many bytes (UTF-8 never has more characters than bytes, so the text fits the schema). */
 export const MAX_TEXT_FILE_BYTES = 2_000_000;
-/** The largest request body POST /v1/documents takes (backend/src/knowledge/routes.ts, MAX_DOCUMENT_BODY_BYTES). */
-export const MAX_DOCUMENT_BODY_BYTES = 10 * 1024 * 1024;
+export { MAX_DOCUMENT_BODY_BYTES };
 /** PDF files: 7.5 MB, whose base64 (10,000,000 characters) and JSON wrapping fit that body. */
 export const MAX_PDF_FILE_BYTES = 7_500_000;
 

@@ -246,6 +246,9 @@ export type RunEvent = z.infer<typeof RunEvent>;
 
 /* ---------------------------------------------------------------- knowledge base (retrieval filtered by FGA) */
 
+/** The largest request body POST /v1/documents takes (the backend enforces it; the panel checks files against it). */
+export const MAX_DOCUMENT_BODY_BYTES = 10 * 1024 * 1024;
+
 export const DocumentContentType = z.enum(['text/plain', 'text/markdown', 'text/html', 'application/pdf']);
 export type DocumentContentType = z.infer<typeof DocumentContentType>;
 

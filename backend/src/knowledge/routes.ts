@@ -4,13 +4,12 @@
  */
 import { Hono } from 'hono';
 import type { z } from 'zod';
-import { CreateDocumentRequest, CreateFolderRequest, type DocumentList, type FolderList, type GroupList, Id, ShareRequest, type ShareList } from '../../../lib/protocol';
+import { CreateDocumentRequest, CreateFolderRequest, type DocumentList, type FolderList, type GroupList, Id, MAX_DOCUMENT_BODY_BYTES, ShareRequest, type ShareList } from '../../../lib/protocol';
 import type { Variables } from '../auth/bearer';
 import { ApiError, validationError } from '../http/problem';
 import type { KnowledgeBase } from './knowledge-base';
 
 /** Documents arrive whole (a saved page, an uploaded PDF as base64): far above the API's usual 256 KB. */
-export const MAX_DOCUMENT_BODY_BYTES = 10 * 1024 * 1024;
 const MAX_SMALL_BODY_BYTES = 16 * 1024;
 
 export function knowledgeRoutes(kb: KnowledgeBase) {
