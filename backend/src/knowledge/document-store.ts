@@ -3,9 +3,9 @@
  * returns text takes the set of documents it may return, or returns candidates that the caller filters by FGA
  * before any text leaves (see retriever.ts).
  */
-import { type Kysely, sql } from 'kysely';
-import type { Database } from '../store/schema';
-import { toVectorLiteral } from './embedder';
+import { type Kysely, type Selectable, sql } from 'kysely';
+import type { Database, KbDocumentsTable } from '../store/schema';
+import { tokens, toVectorLiteral } from './embedder';
 
 export interface StoredDocument {
   id: string;
@@ -140,21 +140,20 @@ export class DocumentStore {
 
 /** `rust ownership?` → `rust | ownership` (letters and digits only: nothing the tsquery parser could trip on). */
 export function toOrQuery(query: string): string | undefined {
-  const words = query
-    .normalize('NFKD')
-    .replace(/\p{M}/gu, '')
-    .toLowerCase()
-    .split(/[^\p{L}\p{N}]+/u)
-    .filter((w) => w.length > 1 && w.length < 60 && /^[a-z0-9]+$/.test(w));
+  const words = tokens(query).filter((w) => w.length > 1 && w.length < 60 && /^[a-z0-9]+$/.test(w));
   const unique = [...new Set(words)].slice(0, 32);
   return unique.length ? unique.join(' | ') : undefined;
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** FGA object ids are free text; only UUIDs can go into the `::uuid[]` filters and `id in (...)` lookups here. */
+export const isUuid = (s: string) => UUID.test(s);
 
 function toCandidate(r: { id: string | number; document_id: string; idx: number }): ChunkCandidate {
   return { chunkId: String(r.id), documentId: r.document_id, idx: r.idx };
 }
 
-function toDocument(r: Database['kb_documents'] extends infer T ? { [K in keyof T]: any } : never): StoredDocument {
+function toDocument(r: Selectable<KbDocumentsTable>): StoredDocument {
   return {
     id: r.id,
     title: r.title,

@@ -4,7 +4,6 @@ import type { BackendConfig } from '../config';
 import type { Database } from '../store/schema';
 import { knowledgeTools } from '../agent/tools/knowledge';
 import { Directory } from './directory';
-import { DocumentStore } from './document-store';
 import { createEmbedder } from './embedder';
 import { FgaClient } from './fga-client';
 import { connectFga } from './fga-setup';
@@ -18,8 +17,8 @@ export async function startKnowledge(db: Kysely<Database>, config: BackendConfig
   const fga = settings.storeId ? new FgaClient({ ...settings, apiUrl, storeId: settings.storeId }) : (await connectFga({ ...settings, apiUrl })).fga;
   const embedder = createEmbedder(config.embeddings);
   const cache = new AllowedDocumentsCache();
-  const retriever = new AuthorizedRetriever({ documents: new DocumentStore(db), fga, embedder, cache });
   const kb = new KnowledgeBase({ db, fga, embedder, directory: new Directory(db), cache });
+  const retriever = new AuthorizedRetriever({ documents: kb.documents, fga, embedder, cache });
   log(`knowledge base: FGA store ${fga.storeId} at ${apiUrl}, embedder ${embedder.id}`);
   return { kb, retriever, fga, embedder, tools: knowledgeTools(retriever) };
 }

@@ -17,11 +17,11 @@ import { ApiError } from '../http/problem';
 import type { Database } from '../store/schema';
 import { chunkText } from './chunker';
 import type { Directory } from './directory';
-import { DocumentStore, type StoredDocument } from './document-store';
+import { DocumentStore, isUuid, type StoredDocument } from './document-store';
 import type { Embedder } from './embedder';
 import { ExtractionError, extractText } from './extract';
 import { ConsistencyPreference, type FgaClient, FgaUnavailableError, fgaUser, type Tuple } from './fga-client';
-import type { AllowedDocumentsCache } from './retriever';
+import { type AllowedDocumentsCache, LIST_OBJECTS_CAP } from './retriever';
 
 type Role = 'owner' | 'editor' | 'viewer';
 type ObjectType = 'document' | 'folder';
@@ -96,7 +96,7 @@ export class KnowledgeBase {
 
   async list(sub: string): Promise<DocumentView[]> {
     return this.guarded(async () => {
-      const ids = (await this.deps.fga.listObjects(fgaUser(sub), 'viewer', 'document', ConsistencyPreference.HigherConsistency)).filter(isUuid).slice(0, 1000);
+      const ids = (await this.deps.fga.listObjects(fgaUser(sub), 'viewer', 'document', ConsistencyPreference.HigherConsistency)).filter(isUuid).slice(0, LIST_OBJECTS_CAP);
       const docs = await this.documents.getMany(ids);
       const roles = await this.roles(sub, 'document', docs.map((d) => d.id));
       const owners = await this.deps.directory.bySubs([...new Set(docs.map((d) => d.createdBy))]);
@@ -192,16 +192,12 @@ export class KnowledgeBase {
 
   async listFolders(sub: string): Promise<FolderView[]> {
     return this.guarded(async () => {
-      const ids = (await this.deps.fga.listObjects(fgaUser(sub), 'viewer', 'folder', ConsistencyPreference.HigherConsistency)).filter(isUuid).slice(0, 1000);
+      const ids = (await this.deps.fga.listObjects(fgaUser(sub), 'viewer', 'folder', ConsistencyPreference.HigherConsistency)).filter(isUuid).slice(0, LIST_OBJECTS_CAP);
       if (!ids.length) return [];
       const rows = await this.deps.db.selectFrom('kb_folders').selectAll().where('id', 'in', ids).orderBy('name').execute();
       const roles = await this.roles(sub, 'folder', rows.map((r) => r.id));
       return rows.map((r, i) => ({ id: r.id, name: r.name, parentId: r.parent_id ?? undefined, createdAt: new Date(r.created_at).toISOString(), role: roles[i] ?? 'viewer' }));
     });
-  }
-
-  async folderVisible(sub: string, id: string): Promise<boolean> {
-    return this.guarded(async () => Boolean((await this.roles(sub, 'folder', [id]))[0]) && (await this.documents.folderExists(id)));
   }
 
   /** How many folders deep `id` is (a top-level folder: 1), counting at most MAX_FOLDER_DEPTH. */
@@ -287,6 +283,4 @@ const GROUP_ID = /^[A-Za-z0-9_.-]{1,100}$/;
  * resolutions: a deeper chain shared with the organisation would make list-objects fail for everyone in it.
  */
 export const MAX_FOLDER_DEPTH = 8;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const isUuid = (s: string) => UUID.test(s);
 const decodeId = (s: string) => s.replace(/%([0-9A-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));

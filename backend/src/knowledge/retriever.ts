@@ -13,7 +13,7 @@
  * Fail closed (F2): if FGA does not answer in time, retrieval returns nothing and throws `RetrievalUnavailableError`.
  */
 import { ConsistencyPreference, type FgaClient, FgaUnavailableError, fgaUser } from './fga-client';
-import type { ChunkCandidate, DocumentStore, StoredDocument } from './document-store';
+import { type ChunkCandidate, type DocumentStore, isUuid, type StoredDocument } from './document-store';
 import type { Embedder } from './embedder';
 
 export type Strategy = 'pre' | 'post';
@@ -253,5 +253,3 @@ export function fuse(lists: ChunkCandidate[][], k: number): Array<ChunkCandidate
   return [...scores.values()].sort((a, b) => b.score - a.score || Number(a.chunkId) - Number(b.chunkId)).slice(0, k);
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const isUuid = (s: string) => UUID.test(s);
