@@ -88,6 +88,14 @@ describe('chunking', () => {
     for (const c of chunks) expect(estimateTokens(c)).toBeLessThanOrEqual(51);
     expect(chunks.join(' ')).toContain('word399');
   });
+
+  it('keeps every character of a single "word" longer than a chunk (a key, a blob): cut into pieces, none dropped', () => {
+    const blob = Array.from({ length: 3000 }, (_, i) => String.fromCharCode(97 + (i % 26))).join('') + 'END';
+    const chunks = chunkText(`Before. ${blob} After.`, { maxTokens: 50, overlapTokens: 0 });
+    for (const c of chunks) expect(estimateTokens(c)).toBeLessThanOrEqual(51);
+    expect(chunks.join('').replace(/\s+/g, '')).toContain(blob);
+    expect(chunks.join(' ')).toContain('After.');
+  });
 });
 
 describe('the offline embedder', () => {

@@ -82,17 +82,21 @@ export function splitSentences(p: string): string[] {
   return [...SENTENCES.segment(p)].map((s) => s.segment.trim()).filter(Boolean);
 }
 
-/** A sentence over budget is cut between words. */
+/** A sentence over budget is cut between words; a single "word" longer than a chunk is cut into pieces, none dropped. */
 function splitLong(sentence: string, max: number): string[] {
   if (estimateTokens(sentence) <= max) return [sentence];
+  const width = max * 4;
   const out: string[] = [];
   let cur = '';
-  for (const w of sentence.split(/\s+/)) {
-    if (cur && estimateTokens(`${cur} ${w}`) > max) {
-      out.push(cur);
-      cur = '';
+  for (const word of sentence.split(/\s+/)) {
+    for (let i = 0; i < word.length; i += width) {
+      const w = word.slice(i, i + width);
+      if (cur && estimateTokens(`${cur} ${w}`) > max) {
+        out.push(cur);
+        cur = '';
+      }
+      cur = cur ? `${cur} ${w}` : w;
     }
-    cur = cur ? `${cur} ${w}` : w.length > max * 4 ? w.slice(0, max * 4) : w;
   }
   if (cur) out.push(cur);
   return out;
