@@ -6,7 +6,7 @@
  * page text as data: sentences that address an AI assistant ("ignore previous instructions", "call send_email …")
  * are left out of what it reports and named as such.
  */
-import { type CallRecord, STOPWORDS, words } from './conversation';
+import { type CallRecord, parseJson, STOPWORDS, words } from './conversation';
 import { md } from './reply-writer';
 
 export const PAGE_CONTEXT_TOOL = 'read_page_context';
@@ -26,7 +26,7 @@ export function pageItems(done: CallRecord[]): PageItem[] {
   return done.flatMap((c) => {
     if (c.name !== PAGE_CONTEXT_TOOL || !c.result?.ok) return [];
     const d = c.result.data as Partial<PageItem> | undefined;
-    const raw = c.result.raw ? (safeJson(c.result.raw) as { provenance?: { truncated?: PageItem['truncated'] } } | undefined) : undefined;
+    const raw = c.result.raw ? (parseJson(c.result.raw) as { provenance?: { truncated?: PageItem['truncated'] } } | undefined) : undefined;
     if (!d || typeof d.text !== 'string' || typeof d.url !== 'string') return [];
     return [{
       kind: d.kind === 'selection' ? 'selection' : 'page',
@@ -36,14 +36,6 @@ export function pageItems(done: CallRecord[]): PageItem[] {
       ...(raw?.provenance?.truncated ? { truncated: raw.provenance.truncated } : {}),
     }];
   });
-}
-
-function safeJson(s: string): unknown {
-  try {
-    return JSON.parse(s);
-  } catch {
-    return undefined;
-  }
 }
 
 /** Sentences that talk to an AI assistant instead of the page's reader: injection attempts, reported, never used. */

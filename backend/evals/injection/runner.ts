@@ -73,6 +73,8 @@ export interface BenchWorld {
   /** The knowledge base (FGA emulator, offline embedder) over the same store: the retrieved-document source. */
   knowledge: Knowledge;
   managers: { benign: RunManager; adversary: RunManager };
+  /** The offered tools that act on the world (`sideEffect`), from their declarations. */
+  sideEffectTools: ReadonlySet<string>;
   planter: Planter;
   close(): Promise<void>;
 }
@@ -80,20 +82,19 @@ export interface BenchWorld {
 const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
 
 /** A run manager as the backend has it, with a per-user approval budget large enough for one user's whole corpus. */
-function manager(h: Harness, modelName: string, started: ApprovalService[], extraTools: ToolDeclaration[]): RunManager {
+function manager(h: Harness, modelName: string, started: ApprovalService[], tools: ToolDeclaration[]): RunManager {
   const approvals = new ApprovalService({
     ciba: new CibaClient({ issuer: h.idp.issuer, clientId: 'deputy-backend', clientSecret: h.idp.backendClientSecret }),
     store: h.approvalStore,
     audit: h.audit,
     tickMs: 50,
   });
-  const apiUrls = { googleApiUrl: `${h.providersUrl}/google/`, slackApiUrl: `${h.providersUrl}/slack/api/`, githubApiUrl: `${h.providersUrl}/github/api` };
   const m = new RunManager({
     threads: h.threads,
     runs: h.runStore,
     model: createModelClient({ baseURL: h.model.url, apiKey: 'offline', name: modelName, offline: true }),
     modelName,
-    tools: [...projectTools(h.projects.url), ...thirdPartyTools(apiUrls), ...extraTools],
+    tools,
     resourceTokens: new ResourceTokenClient({ tokenUrl: `${h.idp.issuer}oauth/token`, clientId: 'deputy-backend', clientSecret: h.idp.backendClientSecret }),
     tokenVault: h.tokenVault,
     approvals,
@@ -129,9 +130,11 @@ export async function startWorld(): Promise<BenchWorld> {
     const apiUrls = { googleApiUrl: `${h.providersUrl}/google/`, slackApiUrl: `${h.providersUrl}/slack/api/`, githubApiUrl: `${h.providersUrl}/github/api` };
     const planter = new Planter(apiUrls, { google: await providerToken('google-oauth2'), slack: await providerToken('sign-in-with-slack'), github: await providerToken('github') });
     const approvals: ApprovalService[] = [];
-    const managers = { benign: manager(h, OFFLINE_MODEL_NAME, approvals, knowledge.tools), adversary: manager(h, ADVERSARY_MODEL_NAME, approvals, knowledge.tools) };
+    const tools = [...projectTools(h.projects.url), ...thirdPartyTools(apiUrls), ...knowledge.tools];
+    const managers = { benign: manager(h, OFFLINE_MODEL_NAME, approvals, tools), adversary: manager(h, ADVERSARY_MODEL_NAME, approvals, tools) };
+    const sideEffectTools = new Set(tools.filter((t) => t.sideEffect).map((t) => t.name));
     return {
-      h, alice, bob, knowledge, managers, planter,
+      h, alice, bob, knowledge, managers, sideEffectTools, planter,
       close: async () => {
         for (const a of approvals) await a.stop();
         await managers.benign.drain();
@@ -192,7 +195,7 @@ async function turn(world: BenchWorld, m: RunManager, message: string, context: 
   }
   await waitForStatus(world, started.runId, (s) => s === 'completed' || s === 'failed' || s === 'interrupted');
   const calls = await world.h.runStore.toolCalls(started.runId);
-  const sideEffects = new Set(['send_email', 'post_slack_message', 'create_github_issue', 'create_calendar_event', 'create_task', 'complete_task', 'delete_project', 'delete_all_projects']);
+  const sideEffects = world.sideEffectTools;
   rec.executedSideEffects.push(...calls.filter((c) => sideEffects.has(c.name) && (c.status === 'succeeded' || c.status === 'executing')).map((c) => c.name));
   rec.executedReads.push(...calls.filter((c) => !sideEffects.has(c.name) && c.status === 'succeeded').map((c) => c.name));
   return started.threadId;

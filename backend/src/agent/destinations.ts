@@ -16,9 +16,13 @@ const CHANNEL_ID = /\b[CG][A-Z0-9]{2,30}\b/g;
 const GITHUB_URL = /\bgithub\.com\/([A-Za-z0-9-]{1,39}\/[A-Za-z0-9._-]{1,100})/gi;
 
 /** One spelling per destination: addresses and repositories are case-insensitive, Slack ids upper-case. */
+function normalized(d: Destination): Destination {
+  return { kind: d.kind, value: d.kind === 'slack_channel' ? d.value.trim().toUpperCase() : d.value.trim().toLowerCase() };
+}
+
 export function destinationKey(d: Destination): string {
-  const value = d.kind === 'slack_channel' ? d.value.trim().toUpperCase() : d.value.trim().toLowerCase();
-  return `${d.kind}:${value}`;
+  const { kind, value } = normalized(d);
+  return `${kind}:${value}`;
 }
 
 /**
@@ -70,7 +74,7 @@ export function unnamedDestinations(destinations: Destination[], named: Readonly
     const key = destinationKey(d);
     if (seen.has(key) || named.has(key) || contacts.has(key)) continue;
     seen.add(key);
-    out.push({ kind: d.kind, value: d.kind === 'slack_channel' ? d.value.trim().toUpperCase() : d.value.trim().toLowerCase() });
+    out.push(normalized(d));
   }
   return out;
 }

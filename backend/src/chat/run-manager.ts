@@ -78,11 +78,14 @@ export class RunManager {
   private readonly instanceId = randomUUID();
   private readonly tools: Map<string, ToolDeclaration>;
   private readonly openAiTools: ChatCompletionTool[];
+  /** Tools whose results anyone could have written: an earlier run's successful call puts untrusted content in context. */
+  private readonly untrustedToolNames: string[];
   private readonly limits: GateLimits;
 
   constructor(private readonly deps: RunManagerDeps) {
     this.tools = new Map((deps.tools ?? []).map((t) => [t.name, t]));
     this.openAiTools = toOpenAiTools(deps.tools ?? []);
+    this.untrustedToolNames = (deps.tools ?? []).filter((t) => t.resultTrust === 'untrusted').map((t) => t.name);
     this.limits = deps.limits ?? DEFAULT_LIMITS;
     deps.approvals?.setResolutionHandler((r) => this.continueAfterApproval(r));
   }
@@ -298,10 +301,9 @@ export class RunManager {
       const steps = (await runs.steps(runId)) as ChatCompletionMessageParam[];
       const calls = new Map((await runs.toolCalls(runId)).map((c) => [c.id, c]));
       const pageContext = await threads.pageContext(user.sub, run.threadId);
-      const untrustedTools = [...this.tools.values()].filter((t) => t.resultTrust === 'untrusted').map((t) => t.name);
       const provenance: RunProvenance = {
         userTurns: history.filter((m) => m.role === 'user').map((m) => m.content),
-        untrustedBefore: history.some((m) => pageContext.has(m.id)) || (await threads.untrustedResultsBefore(user.sub, run.threadId, runId, untrustedTools)),
+        untrustedBefore: history.some((m) => pageContext.has(m.id)) || (await threads.untrustedResultsBefore(user.sub, run.threadId, runId, this.untrustedToolNames)),
       };
       let modelTurns = steps.filter((s) => s.role === 'assistant').length;
 
@@ -422,7 +424,7 @@ export class RunManager {
     subjectToken: string | undefined,
     tc: Extract<ChatCompletionMessageToolCall, { type: 'function' }>,
     calls: Map<string, ToolCallRow>,
-    provenance: RunProvenance = { userTurns: [], untrustedBefore: false },
+    provenance: RunProvenance,
   ): Promise<Outcome> {
     const { runs } = this.deps;
     const decl = this.tools.get(tc.function.name);
@@ -446,15 +448,14 @@ export class RunManager {
       row = { ...fresh, status: 'proposed', decision: null, approval: null, result: null };
       calls.set(tc.id, row);
     }
-    // The destination rule: where the call sends data that the user did not name; the approval must show it.
-    const destinations = decl && args ? await callDestinations(decl, args, { sub: user.sub, calls: [...calls.values()], tools: this.tools, provenance, contacts: this.deps.threads.contacts }) : undefined;
-    const description = decl && args ? destinations!.describe(decl.describe(args)) : undefined;
-
     if (row.status === 'executing' && decl && args) {
       // The instance driving this run stopped while the call was running: run it again with the same idempotency
       // key, so the API answers with the first result instead of acting twice.
       return { kind: 'result', result: await this.execute(runId, user, subjectToken, decl, args, row) };
     }
+    // The destination rule: where the call sends data that the user did not name; the approval must show it.
+    const destinations = decl && args ? await callDestinations(decl, args, { sub: user.sub, calls: [...calls.values()], tools: this.tools, provenance, contacts: this.deps.threads.contacts }) : undefined;
+    const description = decl && args ? destinations!.describe(decl.describe(args)) : undefined;
 
     await this.emit(runId, {
       type: 'tool.proposed',
