@@ -7,9 +7,10 @@
  *   DEPUTY_ALLOWED_CONNECTIONS  comma-separated connections (google-oauth2, sign-in-with-slack, github)
  *   DEPUTY_APPROVAL_TIERS       tiers that need approval besides the defaults (high, critical), e.g. `write`
  */
+import { RiskTier as RiskTiers } from '../../../lib/protocol';
 import type { RiskTier } from './tool-declaration';
 
-export const TIERS: readonly RiskTier[] = ['read', 'write', 'high', 'critical'];
+const TIERS: readonly RiskTier[] = RiskTiers.options;
 
 export interface ToolPolicy {
   /** undefined: every tool. */
