@@ -130,13 +130,14 @@ export async function handleMenuClick(info: MenuClickInfo, tab: MenuTab | undefi
   // A selection in a frame: the frame is where the text comes from, the tab's page is the site the user is on. The
   // organization's and the user's block lists apply to both (a blocked page's embedded frames are not a way around).
   const topPageUrl = info.frameUrl ? (info.pageUrl ?? tab.url) : undefined;
+  const pageUrl = info.frameUrl ?? info.pageUrl ?? tab.url;
   const action: PendingAction = {
     id: deps.newId(),
     kind: what.kind,
     windowId: tab.windowId,
     ...(tab.id !== undefined && tab.id >= 0 ? { tabId: tab.id } : {}),
     ...(selection ? { selection } : {}),
-    ...((info.frameUrl ?? info.pageUrl ?? tab.url) ? { pageUrl: (info.frameUrl ?? info.pageUrl ?? tab.url)!.slice(0, 4096) } : {}),
+    ...(pageUrl ? { pageUrl: pageUrl.slice(0, 4096) } : {}),
     ...(topPageUrl && topPageUrl !== info.frameUrl ? { topPageUrl: topPageUrl.slice(0, 4096) } : {}),
     ...(tab.title ? { pageTitle: tab.title.slice(0, 500) } : {}),
     ...(what.language ? { language: what.language } : {}),

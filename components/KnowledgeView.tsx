@@ -268,13 +268,14 @@ export function KnowledgeView({ api }: { api: KnowledgeApi }) {
     setDeleting(doc.id);
     setError(null);
     try {
+      // On success the client announces the change (knowledgeChanged) and the listener above reloads the list.
       await api.deleteDocument(doc.id);
       setConfirming(null);
     } catch (e) {
       setError(describeError(e, `Deleting “${doc.title}”`));
+      void load();
     } finally {
       setDeleting(null);
-      await load();
     }
   };
 

@@ -50,6 +50,8 @@ export function usePageContext(): PageContextApi {
   useEffect(() => {
     let live = true;
     let windowId: number | undefined;
+    /** The panel's own tab when it is opened as a tab (never a page to read). */
+    let selfId: number | undefined;
     void (async () => {
       const [win, self, prefs] = await Promise.all([
         browser.windows.getCurrent(),
@@ -58,16 +60,17 @@ export function usePageContext(): PageContextApi {
       ]);
       if (!live) return;
       windowId = win.id;
+      selfId = self?.id;
       prefsRef.current = prefs;
       const [active] = await browser.tabs.query({ active: true, windowId });
       if (!live) return;
       setState((s) => ({ ...s, windowId, prefs }));
       // Opened as a tab (tests, "open in tab"): the active tab is the panel itself, which is never a page to read.
-      follow(active?.id !== undefined && active.id !== self?.id ? active.id : undefined);
+      follow(active?.id !== undefined && active.id !== selfId ? active.id : undefined);
     })();
 
     const onActivated = (info: { tabId: number; windowId: number }) => {
-      if (info.windowId === windowId) void browser.tabs.getCurrent().then((self) => follow(info.tabId === self?.id ? undefined : info.tabId));
+      if (info.windowId === windowId) follow(info.tabId === selfId ? undefined : info.tabId);
     };
     const onUpdated = (tabId: number, change: { status?: string; url?: string; discarded?: boolean }) => {
       if (tabId !== tabRef.current) return;

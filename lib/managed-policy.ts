@@ -15,11 +15,12 @@
  */
 import { browser } from 'wxt/browser';
 import { z } from 'zod';
-import type { PublicConfig } from './protocol';
+import { type PublicConfig, RiskTier } from './protocol';
 
-export const RISK_TIERS = ['read', 'write', 'high', 'critical'] as const;
+const RISK_TIERS = RiskTier.options;
 
-const HttpUrl = z
+/** An http(s) URL without a trailing slash, path kept (a backend may live under a prefix). Also the user's setting (lib/settings.ts). */
+export const HttpUrl = z
   .string()
   .trim()
   .pipe(z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }))
@@ -41,7 +42,7 @@ export const MANAGED_FIELDS = {
   allowedTools: z.array(z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'a tool name like send_email')).max(200),
   allowedConnections: z.array(NonEmpty).max(50),
   captureBlockedSites: z.array(z.string().trim().min(1).max(2048)).max(1000),
-  approvalTiers: z.array(z.enum(RISK_TIERS)).max(RISK_TIERS.length),
+  approvalTiers: z.array(RiskTier).max(RISK_TIERS.length),
 } as const;
 
 export type ManagedKey = keyof typeof MANAGED_FIELDS;

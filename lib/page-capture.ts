@@ -85,6 +85,8 @@ export function restrictedReason(url: string): string | undefined {
   return undefined;
 }
 
+const PDF_MESSAGE = 'This is a PDF. Deputy cannot read PDFs in the browser yet; save it to the knowledge base as a file instead.';
+
 const isPdfUrl = (url: string) => {
   try {
     return /\.pdf$/i.test(new URL(url).pathname);
@@ -156,6 +158,12 @@ export const browserCaptureDeps: CaptureDeps = {
 export async function captureTab(tabId: number, options: { budget?: number; prefs?: SitePrefs; deps?: CaptureDeps } = {}): Promise<Capture> {
   const deps = options.deps ?? browserCaptureDeps;
   const budget = options.budget ?? PAGE_TEXT_BUDGET;
+  const assertMayRead = async (url: string) => {
+    const restricted = restrictedReason(url);
+    if (restricted) throw new CaptureError('restricted', restricted);
+    const decision = await deps.decide(url, options.prefs);
+    if (decision.blocked) throw new CaptureError('blocked', decision.reason ?? 'Deputy may not read this site.');
+  };
   let tab: TabInfo;
   try {
     tab = await deps.getTab(tabId);
@@ -165,18 +173,13 @@ export async function captureTab(tabId: number, options: { budget?: number; pref
   if (tab.discarded) throw new CaptureError('discarded', 'The browser unloaded this tab to save memory. Reload it, then try again.');
   if (tab.status === 'unloaded') throw new CaptureError('not_loaded', 'This tab has not loaded yet. Reload it, then try again.');
   // Without a grant for the tab its URL is hidden; the script then fails with no_access below.
-  if (tab.url) {
-    const restricted = restrictedReason(tab.url);
-    if (restricted) throw new CaptureError('restricted', restricted);
-    const decision = await deps.decide(tab.url, options.prefs);
-    if (decision.blocked) throw new CaptureError('blocked', decision.reason ?? 'Deputy may not read this site.');
-  }
+  if (tab.url) await assertMayRead(tab.url);
 
   let raw: unknown;
   try {
     raw = await deps.runScript(tabId);
   } catch (e) {
-    if (tab.url && isPdfUrl(tab.url)) throw new CaptureError('pdf', 'This is a PDF. Deputy cannot read PDFs in the browser yet; save it to the knowledge base as a file instead.', { cause: e });
+    if (tab.url && isPdfUrl(tab.url)) throw new CaptureError('pdf', PDF_MESSAGE, { cause: e });
     throw scriptErrorToCapture(e);
   }
   const parsed = CapturedPage.safeParse(raw);
@@ -185,13 +188,10 @@ export async function captureTab(tabId: number, options: { budget?: number; pref
     throw new CaptureError('invalid', 'The page returned something Deputy does not accept as page content.', { cause: parsed.error });
   }
   const got = parsed.data;
-  const restricted = restrictedReason(got.url);
-  if (restricted) throw new CaptureError('restricted', restricted);
   // The tab may have navigated between the check above and the script: decide again on what was actually read.
-  const decision = await deps.decide(got.url, options.prefs);
-  if (decision.blocked) throw new CaptureError('blocked', decision.reason ?? 'Deputy may not read this site.');
+  await assertMayRead(got.url);
   if (got.contentType === 'application/pdf' || (isPdfUrl(got.url) && got.extractedBy === 'none')) {
-    throw new CaptureError('pdf', 'This is a PDF. Deputy cannot read PDFs in the browser yet; save it to the knowledge base as a file instead.');
+    throw new CaptureError('pdf', PDF_MESSAGE);
   }
   if (got.contentType === 'text/plain') {
     throw new CaptureError('plain_text', 'This tab shows a plain-text file, not a web page. Copy the part you need into your message instead.');

@@ -11,14 +11,7 @@
 import { browser } from 'wxt/browser';
 import { z } from 'zod';
 import { DEFAULT_BACKEND_URL } from './defaults';
-import { BOOT_MANAGED_TIMEOUT_MS, ManagedPolicyError, ManagedPolicyPendingError, readManagedPolicy } from './managed-policy';
-
-/** An http(s) URL without a trailing slash, path kept (a backend may live under a prefix). */
-const HttpUrl = z
-  .string()
-  .trim()
-  .pipe(z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }))
-  .transform((u) => u.replace(/\/+$/, ''));
+import { BOOT_MANAGED_TIMEOUT_MS, HttpUrl, ManagedPolicyError, ManagedPolicyPendingError, readManagedPolicy } from './managed-policy';
 
 export const Settings = z.object({
   backendUrl: HttpUrl,
