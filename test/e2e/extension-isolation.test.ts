@@ -16,6 +16,7 @@ import type { Page, Worker } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FREE_PORTS, startStack } from '../../backend/src/stack';
 import { DEFAULT_EXTENSION_PATH, type ExtensionSession, launchWithExtension, REPO_ROOT } from '../helpers/browser';
+import { dumpPersistentStores } from '../helpers/extension-storage';
 import { ask, signIn } from '../helpers/panel';
 
 type Stack = Awaited<ReturnType<typeof startStack>>;
@@ -66,32 +67,6 @@ async function sessionTokens(page: Page): Promise<string[]> {
       if (v?.id_token) out.push(v.id_token);
     }
     return out;
-  })()`);
-}
-
-async function persistentStores(page: Page): Promise<unknown> {
-  return page.evaluate(`(async () => {
-    const readDb = (name) => new Promise((resolve, reject) => {
-      const open = indexedDB.open(name);
-      open.onerror = () => reject(open.error);
-      open.onsuccess = () => {
-        const db = open.result;
-        const out = {};
-        const stores = Array.from(db.objectStoreNames);
-        if (!stores.length) { db.close(); return resolve(out); }
-        const tx = db.transaction(stores, 'readonly');
-        for (const s of stores) { const r = tx.objectStore(s).getAll(); r.onsuccess = () => { out[s] = r.result; }; }
-        tx.oncomplete = () => { db.close(); resolve(out); };
-        tx.onerror = () => reject(tx.error);
-      };
-    });
-    const idb = {};
-    for (const d of await indexedDB.databases()) if (d.name) idb[d.name] = await readDb(d.name);
-    const ls = {};
-    for (let i = 0; i < localStorage.length; i++) ls[localStorage.key(i)] = localStorage.getItem(localStorage.key(i));
-    const ss = {};
-    for (let i = 0; i < sessionStorage.length; i++) ss[sessionStorage.key(i)] = sessionStorage.getItem(sessionStorage.key(i));
-    return { storageLocal: await chrome.storage.local.get(null), localStorage: ls, sessionStorage: ss, indexedDB: idb, cookie: document.cookie };
   })()`);
 }
 
@@ -186,7 +161,7 @@ describe('extension isolation (X3-X5)', () => {
     const tokens = await sessionTokens(panel);
     expect(tokens.length).toBeGreaterThanOrEqual(2); // access + ID token, in storage.session only
     for (const page of [panel, spy]) {
-      const dump = JSON.stringify(await persistentStores(page));
+      const dump = JSON.stringify(await dumpPersistentStores(page));
       expect(dump).not.toMatch(JWT_LIKE);
       for (const t of tokens) expect(dump).not.toContain(t);
       expect(dump).not.toMatch(/refresh_token|access_token|id_token/);

@@ -8,12 +8,13 @@ import fs from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FREE_PORTS, type RunningStack, startStack } from '../../backend/src/stack';
 import { EXTENSION_ID } from '../../lib/defaults';
-import { type ExtensionSession, launchWithExtension, REPO_ROOT } from '../helpers/browser';
-import { clickToolbarButton, connectForSidePanel, PAGE_ACTION_ARGS, waitForSidePanel } from '../helpers/page-actions';
+import { type ExtensionSession, REPO_ROOT } from '../helpers/browser';
+import { openSidePanelBeside, type SidePanelBesidePage } from '../helpers/knowledge-save';
+import { clickToolbarButton } from '../helpers/page-actions';
 import { signIn } from '../helpers/panel';
 import { startTestPages, type TestPages } from '../helpers/test-pages';
 
@@ -24,16 +25,14 @@ describe.skipIf(!isRoot)('managed policy in a working deployment', () => {
   let pages: TestPages | undefined;
   let stack: RunningStack | undefined;
   let ext: ExtensionSession | undefined;
-  let cdp: Browser | undefined;
+  let side: SidePanelBesidePage | undefined;
   let panel: Page;
   let tab: Page;
-  const dirs: string[] = [];
+  let dataDir: string | undefined;
 
   beforeAll(async () => {
     pages = await startTestPages();
-    const dataDir = await mkdtemp(path.join(tmpdir(), 'deputy-e2e-policy-'));
-    const userDataDir = await mkdtemp(path.join(tmpdir(), 'deputy-e2e-policy-profile-'));
-    dirs.push(dataDir, userDataDir);
+    dataDir = await mkdtemp(path.join(tmpdir(), 'deputy-e2e-policy-'));
     stack = await startStack({ dataDir, ports: FREE_PORTS, modelChunkDelayMs: 5 });
     fs.mkdirSync(path.dirname(POLICY_FILE), { recursive: true });
     fs.writeFileSync(
@@ -41,22 +40,16 @@ describe.skipIf(!isRoot)('managed policy in a working deployment', () => {
       JSON.stringify({ '3rdparty': { extensions: { [EXTENSION_ID]: { backendUrl: stack.backendUrl, captureBlockedSites: [`${pages.origin}/article`] } } } }),
     );
     // The user's own setting names a server that does not exist: only the organization's value can work.
-    ext = await launchWithExtension({ backendUrl: 'http://localhost:9', userDataDir, extraArgs: PAGE_ACTION_ARGS });
-    tab = ext.context.pages()[0] ?? (await ext.context.newPage());
-    await tab.goto(pages.url('/article'));
-    await clickToolbarButton(ext, tab);
-    cdp = await connectForSidePanel(userDataDir);
-    panel = await waitForSidePanel(cdp, ext.extensionId);
-    await panel.setViewportSize({ width: 400, height: 760 }).catch(() => {});
+    side = await openSidePanelBeside('http://localhost:9', pages.url('/article'));
+    ({ ext, panel, tab } = side);
   });
 
   afterAll(async () => {
     try {
-      await cdp?.close().catch(() => {});
-      await ext?.close();
+      await side?.close();
       await stack?.close();
       await pages?.close();
-      for (const d of dirs) await rm(d, { recursive: true, force: true });
+      if (dataDir) await rm(dataDir, { recursive: true, force: true });
     } finally {
       fs.rmSync(POLICY_FILE, { force: true });
     }

@@ -8,12 +8,13 @@ import fs from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FREE_PORTS, type RunningStack, startStack } from '../../backend/src/stack';
 import { EXTENSION_ID } from '../../lib/defaults';
-import { type ExtensionSession, launchWithExtension } from '../helpers/browser';
-import { clickToolbarButton, connectForSidePanel, PAGE_ACTION_ARGS, waitForSidePanel } from '../helpers/page-actions';
+import { type ExtensionSession } from '../helpers/browser';
+import { openSidePanelBeside, type SidePanelBesidePage } from '../helpers/knowledge-save';
+import { clickToolbarButton } from '../helpers/page-actions';
 import { signIn } from '../helpers/panel';
 import { startTestPages, type TestPages } from '../helpers/test-pages';
 
@@ -24,33 +25,26 @@ describe.skipIf(!isRoot)('a policy pushed while the panel holds a page', () => {
   let pages: TestPages | undefined;
   let stack: RunningStack | undefined;
   let ext: ExtensionSession | undefined;
-  let cdp: Browser | undefined;
+  let side: SidePanelBesidePage | undefined;
   let panel: Page;
   let tab: Page;
-  /** chrome://policy, opened before the page is read so that reloading policies never switches the followed tab. */
+  /** chrome://policy, in a background tab so that reloading policies never switches the followed tab. */
   let policyPage: Page;
-  const dirs: string[] = [];
+  let dataDir: string | undefined;
   const writePolicy = (blocked: string[]) =>
     fs.writeFileSync(POLICY_FILE, JSON.stringify({ '3rdparty': { extensions: { [EXTENSION_ID]: { backendUrl: stack!.backendUrl, captureBlockedSites: blocked } } } }));
 
   beforeAll(async () => {
     pages = await startTestPages();
-    const dataDir = await mkdtemp(path.join(tmpdir(), 'deputy-e2e-pushed-'));
-    const userDataDir = await mkdtemp(path.join(tmpdir(), 'deputy-e2e-pushed-profile-'));
-    dirs.push(dataDir, userDataDir);
+    dataDir = await mkdtemp(path.join(tmpdir(), 'deputy-e2e-pushed-'));
     stack = await startStack({ dataDir, ports: FREE_PORTS, modelChunkDelayMs: 5 });
     fs.mkdirSync(path.dirname(POLICY_FILE), { recursive: true });
     writePolicy([]);
-    ext = await launchWithExtension({ backendUrl: 'http://localhost:9', userDataDir, extraArgs: PAGE_ACTION_ARGS });
-    tab = ext.context.pages()[0] ?? (await ext.context.newPage());
+    side = await openSidePanelBeside('http://localhost:9', pages.url('/article'));
+    ({ ext, panel, tab } = side);
     policyPage = await ext.context.newPage();
     await policyPage.goto('chrome://policy');
     await tab.bringToFront();
-    await tab.goto(pages.url('/article'));
-    await clickToolbarButton(ext, tab);
-    cdp = await connectForSidePanel(userDataDir);
-    panel = await waitForSidePanel(cdp, ext.extensionId);
-    await panel.setViewportSize({ width: 400, height: 760 }).catch(() => {});
     const alice = stack.users.find((u) => u.email === 'alice@example.com')!;
     await signIn(panel, ext.context, alice);
     await panel.getByTestId('composer').waitFor({ timeout: 20_000 });
@@ -58,11 +52,10 @@ describe.skipIf(!isRoot)('a policy pushed while the panel holds a page', () => {
 
   afterAll(async () => {
     try {
-      await cdp?.close().catch(() => {});
-      await ext?.close();
+      await side?.close();
       await stack?.close();
       await pages?.close();
-      for (const d of dirs) await rm(d, { recursive: true, force: true });
+      if (dataDir) await rm(dataDir, { recursive: true, force: true });
     } finally {
       fs.rmSync(POLICY_FILE, { force: true });
     }

@@ -5,6 +5,7 @@
  * /oauth/token. Cookies are kept in a small jar so that the IdP session can be reused (prompt=none) afterwards.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { DEFAULT_API_AUDIENCE, DEFAULT_EXTENSION_CLIENT_ID, EXTENSION_REDIRECT_URI } from '../../lib/defaults';
 
 /** A minimal cookie jar: name=value pairs per host (enough for one local IdP; ignores Path/Expires/Secure). */
 export class CookieJar {
@@ -247,4 +248,10 @@ export async function pkceLogin(opts: PkceLoginOptions): Promise<PkceLoginResult
     if (payload.nonce !== nonce) throw new Error('nonce mismatch in the ID token');
   }
   return { ...tokens, cookies: jar };
+}
+
+/** The extension's sign-in (its client, redirect URI and API audience) for `user`; returns the API access token. */
+export async function extensionAccessToken(idpUrl: string, user: { email: string; password: string }, scope = 'openid profile email chat'): Promise<string> {
+  const t = await pkceLogin({ idpUrl, clientId: DEFAULT_EXTENSION_CLIENT_ID, redirectUri: EXTENSION_REDIRECT_URI, audience: DEFAULT_API_AUDIENCE, scope, email: user.email, password: user.password });
+  return t.access_token;
 }

@@ -2,9 +2,7 @@
  * Durability: the backend process is killed (SIGKILL) in the middle of a run, started again on the same data,
  * and the client re-attaches with Last-Event-ID. The transcript must be complete and no tool call may run twice.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,76 +10,33 @@ import { DEFAULT_API_AUDIENCE, DEFAULT_EXTENSION_CLIENT_ID, EXTENSION_REDIRECT_U
 import type { RunEvent } from '../../lib/protocol';
 import { pkceLogin } from '../helpers/pkce-login';
 import { readRunEvents } from '../helpers/sse';
+import { type StackProcess, stackProcess } from '../helpers/stack-process';
 
-const root = path.resolve(import.meta.dirname, '../..');
 let dataDir: string;
-let ports: Record<string, number>;
-let child: ChildProcess | undefined;
-let urls: { backendUrl: string; idpUrl: string };
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, 'localhost', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-async function startBackendProcess(): Promise<void> {
-  child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'scripts/stack.ts')], {
-    cwd: root,
-    env: {
-      PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: dataDir, MODEL_CHUNK_DELAY_MS: '25',
-      PORT: String(ports.backend), IDP_PORT: String(ports.idp), MODEL_PORT: String(ports.model), PROJECTS_PORT: String(ports.projects),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`stack did not start: ${out}`)), 60_000);
-    child!.stdout!.on('data', () => {
-      if (out.includes('backendUrl')) {
-        clearTimeout(t);
-        urls = JSON.parse(out.split('\n').find((l) => l.includes('backendUrl'))!);
-        resolve();
-      }
-    });
-    child!.on('exit', (code) => reject(new Error(`stack exited with ${code}`)));
-  });
-}
-
-function kill(): Promise<void> {
-  return new Promise((resolve) => {
-    if (!child || child.exitCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
-}
+let stack: StackProcess;
 
 const readEvents = async (res: Response, until?: (e: RunEvent) => boolean) =>
   (await readRunEvents(res, until)).map((e) => ({ id: Number(e.id), data: e.data }));
 
 beforeAll(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'deputy-durable-'));
-  ports = { backend: await freePort(), idp: await freePort(), model: await freePort(), projects: await freePort() };
-  await startBackendProcess();
+  stack = await stackProcess(dataDir, { MODEL_CHUNK_DELAY_MS: '25' });
+  await stack.start();
 });
 
 afterAll(async () => {
-  await kill();
+  await stack.kill();
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
 describe('durable runs across a backend crash', () => {
   it('a run killed mid-stream completes after restart and re-attach; its tool call ran once', async () => {
     const tokens = await pkceLogin({
-      idpUrl: urls.idpUrl, clientId: DEFAULT_EXTENSION_CLIENT_ID, redirectUri: EXTENSION_REDIRECT_URI, audience: DEFAULT_API_AUDIENCE,
+      idpUrl: stack.urls.idpUrl, clientId: DEFAULT_EXTENSION_CLIENT_ID, redirectUri: EXTENSION_REDIRECT_URI, audience: DEFAULT_API_AUDIENCE,
       scope: `openid profile email chat ${PROJECTS_SCOPES.join(' ')}`, email: 'alice@example.com', password: 'alice-pass-123',
     });
     const auth = { authorization: `Bearer ${tokens.access_token}` };
-    const res = await fetch(`${urls.backendUrl}/v1/chat`, {
+    const res = await fetch(`${stack.urls.backendUrl}/v1/chat`, {
       method: 'POST',
       headers: { ...auth, 'content-type': 'application/json' },
       body: JSON.stringify({ message: "add a task 'Survive the crash' to Website relaunch" }),
@@ -93,11 +48,11 @@ describe('durable runs across a backend crash', () => {
       return e.type === 'tool.decided' && e.toolCallId === createId;
     });
     expect(createId).toBeDefined();
-    await kill();
+    await stack.kill();
 
-    await startBackendProcess();
+    await stack.start();
     const lastId = before.at(-1)!.id;
-    const again = await fetch(`${urls.backendUrl}/v1/runs/${before[0].data.runId}/events`, { headers: { ...auth, 'last-event-id': String(lastId) } });
+    const again = await fetch(`${stack.urls.backendUrl}/v1/runs/${before[0].data.runId}/events`, { headers: { ...auth, 'last-event-id': String(lastId) } });
     expect(again.status).toBe(200);
     const after = await readEvents(again);
     const all = [...before, ...after];
@@ -108,7 +63,7 @@ describe('durable runs across a backend crash', () => {
     expect(new Set(completed).size).toBe(completed.length);
     expect(completed.filter((id) => id === createId)).toHaveLength(1);
 
-    const thread = await (await fetch(`${urls.backendUrl}/v1/threads/${(before[0].data as { threadId: string }).threadId}`, { headers: auth })).json();
+    const thread = await (await fetch(`${stack.urls.backendUrl}/v1/threads/${(before[0].data as { threadId: string }).threadId}`, { headers: auth })).json();
     expect(thread.messages.at(-1).role).toBe('assistant');
     const file = JSON.parse(fs.readFileSync(path.join(dataDir, 'projects', 'projects.json'), 'utf8'));
     const site = file.projects.find((p: { id: string }) => p.id === 'website-relaunch');

@@ -12,7 +12,6 @@
  *   their own timeout when nothing answers); when it is back (same keys, same port) they work again.
  * (FGA unreachable or slow: F2 in the knowledge-base tests.)
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -30,74 +29,34 @@ import { connectAccount } from '../helpers/connect-account';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy';
 import { pkceLogin } from '../helpers/pkce-login';
 import { readRunEvents } from '../helpers/sse';
+import { type StackProcess, stackProcess } from '../helpers/stack-process';
 
-const root = path.resolve(import.meta.dirname, '../..');
 const ALICE = { email: 'alice@example.com', password: 'alice-pass-123' };
 const login = (idpUrl: string) =>
   pkceLogin({
     idpUrl, clientId: DEFAULT_EXTENSION_CLIENT_ID, redirectUri: EXTENSION_REDIRECT_URI, audience: DEFAULT_API_AUDIENCE,
     scope: `openid profile email chat ${PROJECTS_SCOPES.join(' ')}`, ...ALICE,
   });
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = net.createServer().listen(0, 'localhost', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
 const events = async (res: Response, until?: (e: RunEvent) => boolean) => (await readRunEvents(res, until)).map((e) => ({ id: Number(e.id), data: e.data }));
 
 describe('the stack process is killed while an approval is pending', () => {
   let dataDir: string;
-  let child: ChildProcess | undefined;
-  let ports: Record<string, number>;
-  let urls: { backendUrl: string; idpUrl: string };
-
-  async function start() {
-    child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'scripts/stack.ts')], {
-      cwd: root,
-      env: {
-        PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: dataDir, MODEL_CHUNK_DELAY_MS: '5',
-        PORT: String(ports.backend), IDP_PORT: String(ports.idp), MODEL_PORT: String(ports.model), PROJECTS_PORT: String(ports.projects),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    await new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`stack did not start: ${out}`)), 60_000);
-      child!.stdout!.on('data', (d) => {
-        out += d;
-        const line = out.split('\n').find((l) => l.includes('backendUrl'));
-        if (line) {
-          clearTimeout(t);
-          urls = JSON.parse(line);
-          resolve();
-        }
-      });
-      child!.on('exit', (code) => reject(new Error(`stack exited with ${code}`)));
-    });
-  }
-  const kill = () =>
-    new Promise<void>((resolve) => {
-      if (!child || child.exitCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill('SIGKILL');
-    });
+  let stack: StackProcess;
 
   beforeAll(async () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'deputy-faults-'));
-    ports = { backend: await freePort(), idp: await freePort(), model: await freePort(), projects: await freePort() };
-    await start();
+    stack = await stackProcess(dataDir, { MODEL_CHUNK_DELAY_MS: '5' });
+    await stack.start();
   });
   afterAll(async () => {
-    await kill();
+    await stack.kill();
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('approved on the device after the restart: the run goes on at that call, which runs once', async () => {
-    const { access_token } = await login(urls.idpUrl);
+    const { access_token } = await login(stack.urls.idpUrl);
     const auth = { authorization: `Bearer ${access_token}` };
-    const res = await fetch(`${urls.backendUrl}/v1/chat`, {
+    const res = await fetch(`${stack.urls.backendUrl}/v1/chat`, {
       method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ message: 'delete the project security-audit' }),
     });
     const before = await events(res, (e) => e.type === 'run.interrupted');
@@ -105,15 +64,15 @@ describe('the stack process is killed while an approval is pending', () => {
     expect(interrupt.interrupt.kind).toBe('approval_pending');
     const runId = before[0]!.data.runId;
 
-    await kill();
-    await start();
+    await stack.kill();
+    await stack.start();
 
     const binding = (interrupt.interrupt as { bindingMessage?: string }).bindingMessage;
-    await answerApproval(urls.idpUrl, ALICE, { bindingMessage: binding }, 'approve', { timeoutMs: 30_000 });
+    await answerApproval(stack.urls.idpUrl, ALICE, { bindingMessage: binding }, 'approve', { timeoutMs: 30_000 });
     // The panel re-attaches from the last event it has until the run has ended (the backend polls the IdP at its interval).
     const all = [...before];
     for (let i = 0; i < 60 && all.at(-1)!.data.type !== 'run.completed' && all.at(-1)!.data.type !== 'run.failed'; i++) {
-      const again = await fetch(`${urls.backendUrl}/v1/runs/${runId}/events`, { headers: { ...auth, 'last-event-id': String(all.at(-1)!.id) } });
+      const again = await fetch(`${stack.urls.backendUrl}/v1/runs/${runId}/events`, { headers: { ...auth, 'last-event-id': String(all.at(-1)!.id) } });
       expect(again.status).toBe(200);
       all.push(...(await events(again)));
       if (all.at(-1)!.data.type === 'run.interrupted') await new Promise((r) => setTimeout(r, 500));
@@ -125,49 +84,27 @@ describe('the stack process is killed while an approval is pending', () => {
 
     const projects = JSON.parse(fs.readFileSync(path.join(dataDir, 'projects', 'projects.json'), 'utf8')) as { projects: Array<{ id: string }> };
     expect(projects.projects.map((p) => p.id)).not.toContain('security-audit');
-    const activity = (await (await fetch(`${urls.backendUrl}/v1/activity`, { headers: auth })).json()) as { entries: Array<{ kind: string }> };
+    const activity = (await (await fetch(`${stack.urls.backendUrl}/v1/activity`, { headers: auth })).json()) as { entries: Array<{ kind: string }> };
     expect(activity.entries.filter((e) => e.kind === 'tool.executed')).toHaveLength(1);
   });
 });
 
 describe('the stack process is killed during ingestion', () => {
   let dataDir: string;
-  let child: ChildProcess | undefined;
+  let stack: StackProcess;
   let backendUrl = '';
   let idpUrl = '';
-  let ports: Record<string, number>;
-
-  async function start() {
-    child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'scripts/stack.ts')], {
-      cwd: root,
-      env: {
-        PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: dataDir,
-        PORT: String(ports.backend), IDP_PORT: String(ports.idp), MODEL_PORT: String(ports.model), PROJECTS_PORT: String(ports.projects),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    await new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`stack did not start: ${out}`)), 60_000);
-      child!.stdout!.on('data', (d) => {
-        out += d;
-        const line = out.split('\n').find((l) => l.includes('backendUrl'));
-        if (line) {
-          clearTimeout(t);
-          ({ backendUrl, idpUrl } = JSON.parse(line));
-          resolve();
-        }
-      });
-      child!.on('exit', (code) => reject(new Error(`stack exited with ${code}`)));
-    });
-  }
+  const start = async () => {
+    await stack.start();
+    ({ backendUrl, idpUrl } = stack.urls);
+  };
   beforeAll(async () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'deputy-faults-ingest-'));
-    ports = { backend: await freePort(), idp: await freePort(), model: await freePort(), projects: await freePort() };
+    stack = await stackProcess(dataDir);
     await start();
   });
   afterAll(async () => {
-    if (child && child.exitCode === null) child.kill('SIGKILL');
+    await stack.kill();
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -183,10 +120,7 @@ describe('the stack process is killed during ingestion', () => {
 
     const upload = fetch(`${backendUrl}/v1/documents`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body }).then((r) => r.status, () => 'connection lost');
     await new Promise((r) => setTimeout(r, 150));
-    await new Promise<void>((resolve) => {
-      child!.once('exit', () => resolve());
-      child!.kill('SIGKILL');
-    });
+    await stack.kill();
     const first = await upload;
     await start();
 

@@ -10,10 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFgaServer } from '../../backend/emulators/fga/server';
 import { startModelServer } from '../../backend/emulators/model/server';
 import { FREE_PORTS, type RunningStack, startStack } from '../../backend/src/stack';
-import { DEFAULT_API_AUDIENCE, DEFAULT_EXTENSION_CLIENT_ID, EXTENSION_REDIRECT_URI, OFFLINE_MODEL_NAME } from '../../lib/defaults';
+import { OFFLINE_MODEL_NAME } from '../../lib/defaults';
 import { type ChatMessage, DocumentList, DocumentView, Problem, ShareList, ShareView, ThreadDetail } from '../../lib/protocol';
 import { type FgaProxy, startFgaProxy } from '../helpers/fga-proxy';
-import { pkceLogin } from '../helpers/pkce-login';
+import { extensionAccessToken } from '../helpers/pkce-login';
 import { readRunEvents } from '../helpers/sse';
 import { tinyPdf } from '../helpers/tiny-pdf';
 
@@ -60,11 +60,7 @@ beforeAll(async () => {
     ports: FREE_PORTS,
     env: { OPENAI_BASE_URL: model.url, OPENAI_MODEL: OFFLINE_MODEL_NAME, FGA_API_URL: proxy.url, FGA_TIMEOUT_MS: '500' },
   });
-  const login = async (who: string) => {
-    const u = stack.users.find((x) => x.username === who)!;
-    const t = await pkceLogin({ idpUrl: stack.idpUrl!, clientId: DEFAULT_EXTENSION_CLIENT_ID, redirectUri: EXTENSION_REDIRECT_URI, audience: DEFAULT_API_AUDIENCE, scope: 'openid profile email chat', email: u.email, password: u.password });
-    return t.access_token;
-  };
+  const login = (who: string) => extensionAccessToken(stack.idpUrl!, stack.users.find((x) => x.username === who)!);
   alice = await login('alice');
   bob = await login('bob');
   // Both have used the API once, so the directory knows their e-mail addresses (from /userinfo).

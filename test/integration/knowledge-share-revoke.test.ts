@@ -10,9 +10,8 @@ import { OpenFgaClient } from '@openfga/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fgaUser } from '../../backend/src/knowledge/fga-client';
 import { FREE_PORTS, type RunningStack, startStack } from '../../backend/src/stack';
-import { DEFAULT_API_AUDIENCE, DEFAULT_EXTENSION_CLIENT_ID, EXTENSION_REDIRECT_URI } from '../../lib/defaults';
 import { DocumentView, Problem, ShareList } from '../../lib/protocol';
-import { pkceLogin } from '../helpers/pkce-login';
+import { extensionAccessToken } from '../helpers/pkce-login';
 
 let stack: RunningStack;
 let dataDir: string;
@@ -30,11 +29,7 @@ const api = (p: string, token: string, init: RequestInit & { json?: unknown } = 
 beforeAll(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'deputy-kb-revoke-'));
   stack = await startStack({ dataDir, ports: FREE_PORTS });
-  const login = async (who: string) => {
-    const u = stack.users.find((x) => x.username === who)!;
-    const t = await pkceLogin({ idpUrl: stack.idpUrl!, clientId: DEFAULT_EXTENSION_CLIENT_ID, redirectUri: EXTENSION_REDIRECT_URI, audience: DEFAULT_API_AUDIENCE, scope: 'openid profile email chat', email: u.email, password: u.password });
-    return t.access_token;
-  };
+  const login = (who: string) => extensionAccessToken(stack.idpUrl!, stack.users.find((x) => x.username === who)!);
   alice = await login('alice');
   bob = await login('bob');
   await api('/v1/me', alice);

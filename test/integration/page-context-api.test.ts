@@ -7,9 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FREE_PORTS, startStack, type RunningStack } from '../../backend/src/stack';
-import { DEFAULT_API_AUDIENCE, DEFAULT_EXTENSION_CLIENT_ID, EXTENSION_REDIRECT_URI } from '../../lib/defaults';
 import { Problem, ThreadDetail, ThreadList } from '../../lib/protocol';
-import { pkceLogin } from '../helpers/pkce-login';
+import { extensionAccessToken } from '../helpers/pkce-login';
 import { readRunEvents } from '../helpers/sse';
 
 let stack: RunningStack;
@@ -33,9 +32,7 @@ beforeAll(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'deputy-ctx-api-'));
   stack = await startStack({ dataDir, ports: FREE_PORTS, modelChunkDelayMs: 0 });
   const a = stack.users.find((u) => u.email.startsWith('alice'))!;
-  token = (
-    await pkceLogin({ idpUrl: stack.idpUrl!, clientId: DEFAULT_EXTENSION_CLIENT_ID, redirectUri: EXTENSION_REDIRECT_URI, audience: DEFAULT_API_AUDIENCE, scope: 'openid profile email chat', email: a.email, password: a.password })
-  ).access_token;
+  token = await extensionAccessToken(stack.idpUrl!, a);
 }, 60_000);
 
 afterAll(async () => {
